@@ -1,0 +1,54 @@
+# Builds the skynet executable (Rust core + embedded Lua), the C services and the Lua C modules.
+#   make linux            Lua 5.4, jemalloc with per-service memory accounting
+#   make linux LUA=5.5    Lua 5.5 (skynet master's API)
+#   make linux MALLOC=libc  the system allocator, no accounting (upstream's NOUSE_JEMALLOC)
+#   make test             build, then run every test
+#   make bench            benchmarks (OTHER=/path/to/another/skynet for a side-by-side ratio)
+
+LUA ?= 5.4
+MALLOC ?= jemalloc
+CC ?= gcc
+
+CARGO_FLAGS := --release
+ifeq ($(LUA),5.5)
+  CARGO_FEATURES += lua55
+else ifneq ($(LUA),5.4)
+  $(error LUA must be 5.4 or 5.5)
+endif
+ifeq ($(MALLOC),libc)
+  CARGO_FLAGS += --no-default-features
+else ifneq ($(MALLOC),jemalloc)
+  $(error MALLOC must be jemalloc or libc)
+endif
+ifneq ($(strip $(CARGO_FEATURES)),)
+  CARGO_FLAGS += --features "$(strip $(CARGO_FEATURES))"
+endif
+
+CFLAGS := -O2 -g -Wall -Werror -fPIC -Iinclude -I3rd/lua
+SHARED := -shared
+
+CSERVICE := $(patsubst %.c,%.so,$(wildcard cservice/*.c examples/cservice/*.c))
+LUACLIB :=
+
+.PHONY: all linux core test bench clean
+all: linux
+linux: core $(CSERVICE) $(LUACLIB)
+
+# cargo decides what to rebuild; the copy keeps ./skynet in step with the selected features.
+core:
+	cargo build $(CARGO_FLAGS)
+	cp target/release/skynet skynet
+
+%.so: %.c $(wildcard include/*.h) | core
+	$(CC) $(CFLAGS) $(SHARED) -o $@ $<
+
+test: linux
+	cargo test $(CARGO_FLAGS)
+
+bench: linux
+	python3 bench/run.py $(if $(OTHER),--other $(OTHER))
+
+clean:
+	cargo clean
+	rm -f skynet cservice/*.so examples/cservice/*.so luaclib/*.so
+	rm -rf 3rd/lua
