@@ -58,6 +58,8 @@ static PROFILE: AtomicBool = AtomicBool::new(false);
 
 thread_local! {
     static CURRENT: Cell<u32> = const { Cell::new(u32::MAX) };
+    /// Thread CPU time (µs) read after the last profiled callback on this thread, 0 if none.
+    static CPU_MARK: Cell<u64> = const { Cell::new(0) };
 }
 
 /// Thread tags stored as the current handle of non-worker threads, as upstream.
@@ -165,7 +167,7 @@ impl Drop for Context {
             file.close();
         }
         if log::is_logger(self.handle) {
-            // The logger goes last at shutdown: write what it still holds before releasing it.
+            // The logger is released last, after the workers stopped: write what it holds.
             dispatch_all(self);
         }
         self.module.release(self.instance);
@@ -272,13 +274,20 @@ pub fn retire(handle: u32) -> bool {
     }
 }
 
-/// Retires every service (ABORT), the logger last so it records the others' exit.
+/// Retires every service but the logger (ABORT); the node then stops and flushes the logger.
 pub fn retire_all() {
-    let mut all = handles().handles();
-    all.sort_by_key(|&h| log::is_logger(h));
-    for handle in all {
-        retire(handle);
+    for handle in handles().handles() {
+        if !log::is_logger(handle) {
+            retire(handle);
+        }
     }
+}
+
+/// Live services other than the logger: the node runs while this is non-zero.
+pub fn live_services() -> usize {
+    let logger = log::logger_handle();
+    let logger_alive = logger != 0 && handles().grab(logger).is_some();
+    total().saturating_sub(logger_alive as usize)
 }
 
 /// Puts a message on a local service's queue, scheduling the service if it was idle.
@@ -476,7 +485,8 @@ fn dispatch_message(ctx: &Context, msg: Message) {
             file.output(msg.source, ty, msg.session, msg.data, sz);
         }
     }
-    ctx.message_count.fetch_add(1, Ordering::Relaxed);
+    // Single writer: only the worker holding the service updates its counters.
+    ctx.message_count.store(ctx.message_count.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
     let cb = ctx.callback.load(Ordering::Acquire);
     if cb == 0 {
         free_queued(&msg);
@@ -491,10 +501,18 @@ fn dispatch_message(ctx: &Context, msg: Message) {
         unsafe { cb(ctx.as_ptr(), ud, ty, msg.session, msg.source, msg.data, sz) }
     };
     let kept = if PROFILE.load(Ordering::Relaxed) {
-        let start = thread_cpu_us();
+        // The thread CPU clock is a syscall: read it once per message, using the previous
+        // reading as this message's start (the few instructions between count as its cost).
+        let start = match CPU_MARK.with(Cell::get) {
+            0 => thread_cpu_us(),
+            mark => mark,
+        };
         ctx.cpu_start.store(start, Ordering::Relaxed);
         let kept = call();
-        ctx.cpu_cost.fetch_add(thread_cpu_us().saturating_sub(start), Ordering::Relaxed);
+        let end = thread_cpu_us();
+        CPU_MARK.with(|m| m.set(end));
+        let cost = ctx.cpu_cost.load(Ordering::Relaxed) + end.saturating_sub(start);
+        ctx.cpu_cost.store(cost, Ordering::Relaxed);
         kept
     } else {
         call()

@@ -1,10 +1,13 @@
 //! Handle storage: maps 32-bit handles (harbor id in the top byte) to services, and local
 //! `.name`s to handles.
 //!
-//! Lookups are on every send, so they take no lock: the slot table and the name list are
-//! published through `ArcSwap` and replaced wholesale by the (rare) writers, which serialise
-//! on one mutex.
+//! Lookups are on every send, so they take no lock: each slot is an `ArcSwapOption`, the slot
+//! table is reached through an atomic pointer, and the name list is replaced wholesale by the
+//! (rare) writers, which serialise on one mutex. A table outgrown by a resize is kept until the
+//! storage is dropped, so a reader never sees it freed; resizes double, so the kept tables
+//! add up to less than the live one.
 
+use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::Arc;
 
 use arc_swap::{ArcSwap, ArcSwapOption};
@@ -26,9 +29,17 @@ const MAX_SLOT_SIZE: usize = 1 << 24;
 /// The registry of live services and their local names.
 pub struct HandleStorage<T> {
     harbor: u32,
-    slots: ArcSwap<SlotTable<T>>,
+    slots: AtomicPtr<SlotTable<T>>,
     names: ArcSwap<Vec<(Box<str>, u32)>>,
-    writer: Mutex<u32>,
+    writer: Mutex<Writer<T>>,
+}
+
+/// State only the writers touch.
+struct Writer<T> {
+    /// Where the next handle search starts.
+    next: u32,
+    /// Every table ever published, the live one last; freed with the storage.
+    tables: Vec<Box<SlotTable<T>>>,
 }
 
 struct SlotTable<T> {
@@ -45,23 +56,31 @@ impl<T> SlotTable<T> {
 impl<T: Handled> HandleStorage<T> {
     /// An empty registry for node `harbor` (0..255).
     pub fn new(harbor: u32) -> HandleStorage<T> {
+        let mut first = Box::new(SlotTable::with_size(DEFAULT_SLOT_SIZE));
         HandleStorage {
             harbor: (harbor & 0xff) << HANDLE_REMOTE_SHIFT,
-            slots: ArcSwap::from_pointee(SlotTable::with_size(DEFAULT_SLOT_SIZE)),
+            slots: AtomicPtr::new(&mut *first),
             names: ArcSwap::from_pointee(Vec::new()),
-            writer: Mutex::new(1),
+            writer: Mutex::new(Writer { next: 1, tables: vec![first] }),
         }
+    }
+
+    /// The live slot table.
+    fn table(&self) -> &SlotTable<T> {
+        // SAFETY: `slots` always points into a table owned by `writer.tables`, which only
+        // grows and is dropped with `self`.
+        unsafe { &*self.slots.load(Ordering::Acquire) }
     }
 
     /// Allocates the next free handle and registers what `make` builds for it.
     /// Returns None when all 2^24 local handles are in use.
     pub fn register(&self, make: impl FnOnce(u32) -> T) -> Option<Arc<T>> {
-        let mut next = self.writer.lock();
+        let mut writer = self.writer.lock();
         loop {
-            let table = self.slots.load_full();
+            let table = self.table();
             let size = table.slots.len();
             for i in 0..size as u32 {
-                let local = next.wrapping_add(i) & HANDLE_MASK;
+                let local = writer.next.wrapping_add(i) & HANDLE_MASK;
                 if local == 0 {
                     continue;
                 }
@@ -70,38 +89,41 @@ impl<T: Handled> HandleStorage<T> {
                     let handle = local | self.harbor;
                     let entry = Arc::new(make(handle));
                     slot.store(Some(entry.clone()));
-                    *next = (local + 1) & HANDLE_MASK;
+                    writer.next = (local + 1) & HANDLE_MASK;
                     return Some(entry);
                 }
             }
             if size >= MAX_SLOT_SIZE {
                 return None;
             }
-            self.grow(&table);
+            self.grow(&mut writer);
         }
     }
 
-    /// Doubles the slot table; the caller holds the writer lock.
-    fn grow(&self, old: &SlotTable<T>) {
-        let bigger = SlotTable::with_size(old.slots.len() * 2);
+    /// Doubles the slot table; entries move to the new table, the old one stays allocated.
+    fn grow(&self, writer: &mut Writer<T>) {
+        let old = self.table();
+        let mut bigger = Box::new(SlotTable::with_size(old.slots.len() * 2));
         for slot in old.slots.iter() {
             if let Some(entry) = slot.load_full() {
                 bigger.slots[entry.handle() as usize & bigger.mask].store(Some(entry));
             }
         }
-        self.slots.store(Arc::new(bigger));
+        self.slots.store(&mut *bigger, Ordering::Release);
+        // Readers of the old table may still find entries there; retire clears both.
+        writer.tables.push(bigger);
     }
 
     /// The live entry for `handle`.
     pub fn grab(&self, handle: u32) -> Option<Arc<T>> {
-        let table = self.slots.load();
+        let table = self.table();
         let entry = table.slots[handle as usize & table.mask].load_full()?;
         (entry.handle() == handle).then_some(entry)
     }
 
     /// Calls `f` with the live entry for `handle`, without touching its reference count.
     pub fn with<R>(&self, handle: u32, f: impl FnOnce(&Arc<T>) -> R) -> Option<R> {
-        let table = self.slots.load();
+        let table = self.table();
         let guard = table.slots[handle as usize & table.mask].load();
         match &*guard {
             Some(entry) if entry.handle() == handle => Some(f(entry)),
@@ -111,14 +133,17 @@ impl<T: Handled> HandleStorage<T> {
 
     /// Removes `handle` and its names; returns the entry so the caller drops it outside the lock.
     pub fn retire(&self, handle: u32) -> Option<Arc<T>> {
-        let _writer = self.writer.lock();
-        let table = self.slots.load();
-        let slot = &table.slots[handle as usize & table.mask];
-        match &*slot.load() {
-            Some(entry) if entry.handle() == handle => {}
-            _ => return None,
+        let writer = self.writer.lock();
+        let mut entry = None;
+        // Clear the entry from every table a reader may still hold, the live one included.
+        for table in &writer.tables {
+            let slot = &table.slots[handle as usize & table.mask];
+            let found = matches!(&*slot.load(), Some(e) if e.handle() == handle);
+            if found {
+                entry = slot.swap(None).or(entry);
+            }
         }
-        let entry = slot.swap(None);
+        entry.as_ref()?;
         let names = self.names.load();
         if names.iter().any(|(_, h)| *h == handle) {
             let kept = names.iter().filter(|(_, h)| *h != handle).cloned().collect();
@@ -129,7 +154,7 @@ impl<T: Handled> HandleStorage<T> {
 
     /// Every live handle (a snapshot).
     pub fn handles(&self) -> Vec<u32> {
-        let table = self.slots.load();
+        let table = self.table();
         table.slots.iter().filter_map(|s| s.load().as_ref().map(|e| e.handle())).collect()
     }
 
@@ -200,7 +225,7 @@ mod tests {
     fn allocation_skips_live_slots_after_wrapping() {
         let hs = HandleStorage::<Entry>::new(0);
         hs.register(Entry).unwrap();
-        *hs.writer.lock() = HANDLE_MASK;
+        hs.writer.lock().next = HANDLE_MASK;
         assert_eq!(hs.register(Entry).unwrap().0, HANDLE_MASK);
         assert_eq!(hs.register(Entry).unwrap().0, 2, "wraps past 0 and skips the live handle 1");
     }

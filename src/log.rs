@@ -30,6 +30,11 @@ pub fn is_logger(handle: u32) -> bool {
     handle != 0 && LOGGER.load(Ordering::Relaxed) == handle
 }
 
+/// The logger's handle (0 before it starts).
+pub fn logger_handle() -> u32 {
+    LOGGER.load(Ordering::Acquire)
+}
+
 /// The logger's handle, looked up by its name `logger` until found.
 fn logger() -> u32 {
     let cached = LOGGER.load(Ordering::Acquire);

@@ -31,7 +31,8 @@ impl WorkerMonitor {
     pub fn trigger(&self, source: u32, destination: u32) {
         self.source.store(source, Ordering::Relaxed);
         self.destination.store(destination, Ordering::Relaxed);
-        self.version.fetch_add(1, Ordering::Release);
+        // Single writer (this worker): a plain increment, no read-modify-write needed.
+        self.version.store(self.version.load(Ordering::Relaxed).wrapping_add(1), Ordering::Release);
     }
 
     /// Called by the monitor thread: flags the service if the same dispatch is still running.

@@ -126,8 +126,10 @@ fn start_threads(workers: usize) {
     for t in threads {
         let _ = t.join();
     }
-    // Services still scheduled at shutdown are released here.
+    // Services still scheduled at shutdown are released here; the logger goes last and
+    // writes out what it still holds when it is dropped.
     while GLOBAL.pop().is_some() {}
+    context::retire(crate::log::logger_handle());
 }
 
 fn worker_thread(monitor: &WorkerMonitor, weight: i32) {
@@ -146,7 +148,7 @@ fn worker_thread(monitor: &WorkerMonitor, weight: i32) {
 
 fn timer_thread() {
     context::set_current_handle(context::THREAD_TIMER);
-    while context::total() > 0 {
+    while context::live_services() > 0 {
         timer::update();
         GLOBAL.wake_if_pending();
         if SIGHUP.swap(false, Ordering::Relaxed) {
