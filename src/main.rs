@@ -14,7 +14,7 @@ mod malloc;
 mod module;
 mod monitor;
 mod mq;
-#[path = "socket_stub.rs"] mod socket;
+mod socket;
 mod start;
 mod timer;
 

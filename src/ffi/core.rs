@@ -33,6 +33,7 @@ pub unsafe extern "C" fn skynet_error_forward(ctx: *mut c_void, msg: *const c_ch
     crate::log::error(ctx.map_or(0, Context::handle), text);
 }
 
+/// Runs a text command for the calling service (see `command`).
 #[no_mangle]
 pub unsafe extern "C" fn skynet_command(ctx: *mut c_void, cmd: *const c_char, parm: *const c_char) -> *const c_char {
     // SAFETY: C passes its own context and C strings (reference §4.2).
@@ -43,6 +44,7 @@ pub unsafe extern "C" fn skynet_command(ctx: *mut c_void, cmd: *const c_char, pa
     command::run_c(ctx, cmd, unsafe { cstr(parm) })
 }
 
+/// Resolves `:hex` or `.name` to a handle (0 if unknown).
 #[no_mangle]
 pub unsafe extern "C" fn skynet_queryname(ctx: *mut c_void, name: *const c_char) -> u32 {
     // SAFETY: C passes its own context and a C string.
@@ -52,6 +54,7 @@ pub unsafe extern "C" fn skynet_queryname(ctx: *mut c_void, name: *const c_char)
     }
 }
 
+/// Sends a message; returns the session, -1 (no destination) or -2 (too large).
 #[no_mangle]
 pub unsafe extern "C" fn skynet_send(
     ctx: *mut c_void,
@@ -66,6 +69,7 @@ pub unsafe extern "C" fn skynet_send(
     context::send(unsafe { context(ctx) }, source, destination, ty, session, msg, sz)
 }
 
+/// Sends a message addressed by name.
 #[no_mangle]
 pub unsafe extern "C" fn skynet_sendname(
     ctx: *mut c_void,
@@ -89,6 +93,7 @@ pub unsafe extern "C" fn skynet_sendname(
     }
 }
 
+/// True if the handle belongs to another node; stores its harbor id.
 #[no_mangle]
 pub unsafe extern "C" fn skynet_isremote(_ctx: *mut c_void, handle: u32, harbor_out: *mut c_int) -> c_int {
     if !harbor_out.is_null() {
@@ -98,6 +103,7 @@ pub unsafe extern "C" fn skynet_isremote(_ctx: *mut c_void, handle: u32, harbor_
     harbor::is_remote(handle) as c_int
 }
 
+/// Installs the calling service's message callback.
 #[no_mangle]
 pub unsafe extern "C" fn skynet_callback(ctx: *mut c_void, ud: *mut c_void, cb: Option<SkynetCb>) {
     // SAFETY: C passes its own context.
@@ -106,16 +112,19 @@ pub unsafe extern "C" fn skynet_callback(ctx: *mut c_void, ud: *mut c_void, cb: 
     }
 }
 
+/// The handle of the service running on this thread.
 #[no_mangle]
 pub extern "C" fn skynet_current_handle() -> u32 {
     context::current_handle()
 }
 
+/// Centiseconds since the node started.
 #[no_mangle]
 pub extern "C" fn skynet_now() -> u64 {
     timer::now()
 }
 
+/// Prints the current service's memory to stderr.
 #[no_mangle]
 pub unsafe extern "C" fn skynet_debug_memory(info: *const c_char) {
     let handle = context::current_handle();
@@ -125,6 +134,7 @@ pub unsafe extern "C" fn skynet_debug_memory(info: *const c_char) {
     eprintln!("[:{handle:08x}] {info} {mem:#x}");
 }
 
+/// Makes the calling service the harbor that receives remote sends.
 #[no_mangle]
 pub unsafe extern "C" fn skynet_harbor_start(ctx: *mut c_void) {
     // SAFETY: the harbor service passes its own live context.
@@ -135,6 +145,7 @@ pub unsafe extern "C" fn skynet_harbor_start(ctx: *mut c_void) {
     }
 }
 
+/// The env value of a key, or NULL.
 #[no_mangle]
 pub unsafe extern "C" fn skynet_getenv(key: *const c_char) -> *const c_char {
     // SAFETY: a C string or NULL.
@@ -144,6 +155,7 @@ pub unsafe extern "C" fn skynet_getenv(key: *const c_char) -> *const c_char {
     }
 }
 
+/// Sets an env key once.
 #[no_mangle]
 pub unsafe extern "C" fn skynet_setenv(key: *const c_char, value: *const c_char) {
     // SAFETY: C strings or NULL.

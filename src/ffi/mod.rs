@@ -4,4 +4,5 @@
 pub mod core;
 pub mod lua;
 pub mod malloc;
+pub mod socket;
 

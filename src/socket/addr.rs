@@ -14,6 +14,14 @@ const UDP_V4_LEN: usize = 1 + 2 + 4;
 /// Protocol byte + port + IPv6 address.
 const UDP_V6_LEN: usize = 1 + 2 + 16;
 
+/// Room for the text of any IP address (netinet/in.h).
+const INET6_ADDRSTRLEN: usize = 46;
+
+extern "C" {
+    // Not bound by the libc crate; used for upstream's exact address text.
+    fn inet_ntop(af: libc::c_int, src: *const libc::c_void, dst: *mut c_char, size: libc::socklen_t) -> *const c_char;
+}
+
 /// Any socket address the kernel gives or takes.
 #[derive(Clone, Copy)]
 pub(super) struct SockAddr {
@@ -96,10 +104,10 @@ impl SockAddr {
             (_, Some(a)) => (libc::AF_INET6, &a.sin6_addr as *const libc::in6_addr as *const libc::c_void),
             _ => return None,
         };
-        let mut text: [c_char; libc::INET6_ADDRSTRLEN as usize] = [0; libc::INET6_ADDRSTRLEN as usize];
+        let mut text: [c_char; INET6_ADDRSTRLEN] = [0; INET6_ADDRSTRLEN];
         // SAFETY: `addr` points into our storage and matches `family`; the buffer is
         // INET6_ADDRSTRLEN long, enough for either family, and inet_ntop NUL-terminates it.
-        let ok = unsafe { libc::inet_ntop(family, addr, text.as_mut_ptr(), text.len() as libc::socklen_t) };
+        let ok = unsafe { inet_ntop(family, addr, text.as_mut_ptr(), text.len() as libc::socklen_t) };
         if ok.is_null() {
             return None;
         }

@@ -114,9 +114,8 @@ impl Poller {
     /// once the poller has been closed under the thread's feet.
     pub(super) fn wait(&self, events: &mut [libc::epoll_event; MAX_EVENT]) -> Option<usize> {
         // SAFETY: the buffer holds MAX_EVENT entries.
-        let n = unsafe {
-            libc::epoll_wait(self.epoll.load(Ordering::Acquire), events.as_mut_ptr(), MAX_EVENT as i32, -1)
-        };
+        let n =
+            unsafe { libc::epoll_wait(self.epoll.load(Ordering::Acquire), events.as_mut_ptr(), MAX_EVENT as i32, -1) };
         if n >= 0 {
             return Some(n as usize);
         }

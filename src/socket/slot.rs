@@ -104,12 +104,25 @@ impl Socket {
 
     /// Claims a free slot for `id`; the write lists are already empty.
     pub(super) fn reserve(&mut self, id: i32) {
-        *self = Socket { id, state: State::Reserve, high: std::mem::take(&mut self.high), low: std::mem::take(&mut self.low), ..Socket::new() };
+        *self = Socket {
+            id,
+            state: State::Reserve,
+            high: std::mem::take(&mut self.high),
+            low: std::mem::take(&mut self.low),
+            ..Socket::new()
+        };
     }
 
     /// Attaches `fd` and registers it with the poller. Output queued while the slot was
     /// reserved turns writing on. On failure the fd is not attached; the caller disposes of it.
-    pub(super) fn install(&mut self, poller: &Poller, fd: RawFd, protocol: Protocol, owner: u32, reading: bool) -> io::Result<()> {
+    pub(super) fn install(
+        &mut self,
+        poller: &Poller,
+        fd: RawFd,
+        protocol: Protocol,
+        owner: u32,
+        reading: bool,
+    ) -> io::Result<()> {
         let writing = self.has_output();
         poller.add(fd, self.id, reading, writing)?;
         self.fd = fd;

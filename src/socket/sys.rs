@@ -97,9 +97,8 @@ pub(super) fn connect(fd: RawFd, addr: &SockAddr) -> Result<(), Errno> {
 pub(super) fn accept(fd: RawFd) -> Result<(RawFd, SockAddr), Errno> {
     let mut addr = SockAddr::empty();
     // SAFETY: the out-pointers are our own storage and its length.
-    let client = unsafe {
-        libc::accept4(fd, addr.as_mut_ptr(), addr.len_mut(), libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC)
-    };
+    let client =
+        unsafe { libc::accept4(fd, addr.as_mut_ptr(), addr.len_mut(), libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC) };
     check(client as isize).map(|_| (client, addr))
 }
 
@@ -150,7 +149,9 @@ pub(super) fn write(fd: RawFd, bytes: &[u8], is_socket: bool) -> Result<usize, E
 /// Sends one datagram to `addr`.
 pub(super) fn send_to(fd: RawFd, bytes: &[u8], addr: &SockAddr) -> Result<usize, Errno> {
     // SAFETY: the slice is readable; the address describes our own storage.
-    check(unsafe { libc::sendto(fd, bytes.as_ptr().cast(), bytes.len(), libc::MSG_NOSIGNAL, addr.as_ptr(), addr.len()) })
+    check(unsafe {
+        libc::sendto(fd, bytes.as_ptr().cast(), bytes.len(), libc::MSG_NOSIGNAL, addr.as_ptr(), addr.len())
+    })
 }
 
 /// Receives one datagram into `buf` with its sender.

@@ -49,11 +49,8 @@ pub fn c_service(name: &str) -> PathBuf {
     // Another test binary may be loading the old file right now: build aside, then rename.
     let tmp = dir.join(format!(".{name}.{}.so", std::process::id()));
     let args = cc_args(&["-O2", "-g", "-Wall", "-Werror", "-fPIC", "-shared"], &src, &tmp);
-    let result = Command::new("cc")
-        .args(&args)
-        .current_dir(root())
-        .output()
-        .unwrap_or_else(|e| panic!("can't run cc: {e}"));
+    let result =
+        Command::new("cc").args(&args).current_dir(root()).output().unwrap_or_else(|e| panic!("can't run cc: {e}"));
     if !result.status.success() {
         let _ = std::fs::remove_file(&tmp);
         panic!(
@@ -102,14 +99,21 @@ pub fn default_cpath() -> String {
     format!("{}/cservice/?.so;{}/?.so", root().display(), testsvc_dir().display())
 }
 
-/// What a finished node printed, and how it ended.
+/// What a finished node printed, and how it ended. It keeps the node's temp dir (and the
+/// files the node wrote there) until it is dropped.
 pub struct Output {
     pub status: ExitStatus,
     pub stdout: String,
     pub stderr: String,
+    node: Option<Node>,
 }
 
 impl Output {
+    /// The node's temp dir (None for `run_skynet`).
+    pub fn dir(&self) -> Option<&Path> {
+        self.node.as_ref().map(Node::dir)
+    }
+
     /// stdout then stderr, for searching lines wherever the core sent them.
     pub fn all(&self) -> String {
         format!("{}\n{}", self.stdout, self.stderr)
@@ -190,7 +194,13 @@ impl Node {
             let l = l.trim_start();
             l.strip_prefix("cpath").is_some_and(|rest| rest.trim_start().starts_with('='))
         });
-        let text = if sets_cpath { config.to_string() } else { format!("cpath = {}\n{config}", lua_str(&default_cpath())) };
+        let text = if sets_cpath {
+            config.to_string()
+        } else {
+            let logger = root().join("cservice").join("logger.so");
+            assert!(logger.exists(), "{} is missing: run `make linux` first", logger.display());
+            format!("cpath = {}\n{config}", lua_str(&default_cpath()))
+        };
         let path = self.config_path();
         std::fs::write(&path, text).unwrap_or_else(|e| panic!("can't write {}: {e}", path.display()));
         let arg = path.into_os_string();
@@ -233,7 +243,11 @@ pub struct RunningNode {
     status: Option<ExitStatus>,
 }
 
-fn reader(mut pipe: impl Read + Send + 'static, sink: Arc<Mutex<Vec<u8>>>, lines: mpsc::Sender<String>) -> JoinHandle<()> {
+fn reader(
+    mut pipe: impl Read + Send + 'static,
+    sink: Arc<Mutex<Vec<u8>>>,
+    lines: mpsc::Sender<String>,
+) -> JoinHandle<()> {
     std::thread::spawn(move || {
         let mut buf = BufReader::new(&mut pipe);
         let mut line = Vec::new();
@@ -277,7 +291,8 @@ impl RunningNode {
             let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
             loop {
                 // SAFETY: waits (without reaping) for our own child; `info` is valid.
-                let r = unsafe { libc::waitid(libc::P_PID, pid as libc::id_t, &mut info, libc::WEXITED | libc::WNOWAIT) };
+                let r =
+                    unsafe { libc::waitid(libc::P_PID, pid as libc::id_t, &mut info, libc::WEXITED | libc::WNOWAIT) };
                 if r == 0 || std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
                     break;
                 }
@@ -358,7 +373,7 @@ impl RunningNode {
         }
         let stdout = String::from_utf8_lossy(&self.stdout.lock().unwrap_or_else(|e| e.into_inner())).into_owned();
         let stderr = String::from_utf8_lossy(&self.stderr.lock().unwrap_or_else(|e| e.into_inner())).into_owned();
-        Output { status, stdout, stderr }
+        Output { status, stdout, stderr, node: self.node.take() }
     }
 }
 
