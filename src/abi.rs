@@ -71,7 +71,6 @@ pub struct SocketSendBuffer {
 }
 
 /// `socket_info.type` values.
-pub const SOCKET_INFO_UNKNOWN: i32 = 0;
 pub const SOCKET_INFO_LISTEN: i32 = 1;
 pub const SOCKET_INFO_TCP: i32 = 2;
 pub const SOCKET_INFO_UDP: i32 = 3;

@@ -39,10 +39,7 @@ unsafe fn send_buffer<'a>(buffer: *const SocketSendBuffer) -> Option<&'a SocketS
 #[no_mangle]
 pub unsafe extern "C" fn skynet_socket_sendbuffer(_ctx: *mut c_void, buffer: *mut SocketSendBuffer) -> c_int {
     // SAFETY: C passes a socket_sendbuffer whose buffer matches its type (skynet_socket.h).
-    match unsafe { send_buffer(buffer) } {
-        Some(buf) => unsafe { socket::send(buf) },
-        None => -1,
-    }
+    unsafe { send_buffer(buffer).map_or(-1, |buf| socket::send(buf)) }
 }
 
 /// Sends a buffer behind the high-priority data; 0 or -1 as `skynet_socket_sendbuffer`.
@@ -52,10 +49,7 @@ pub unsafe extern "C" fn skynet_socket_sendbuffer_lowpriority(
     buffer: *mut SocketSendBuffer,
 ) -> c_int {
     // SAFETY: as in skynet_socket_sendbuffer.
-    match unsafe { send_buffer(buffer) } {
-        Some(buf) => unsafe { socket::send_lowpriority(buf) },
-        None => -1,
-    }
+    unsafe { send_buffer(buffer).map_or(-1, |buf| socket::send_lowpriority(buf)) }
 }
 
 /// Listens on `host:port` (NULL or "" = 0.0.0.0); returns the id or -1.

@@ -130,8 +130,7 @@ impl Poll {
                 Err(libc::EINTR) => continue,
                 Err(libc::EAGAIN) => return Flow::Continue,
                 Err(err) => {
-                    sock.force_close(&server.poller);
-                    server.emit(sock.owner, Message::error(sock.id, &sys::strerror(err)));
+                    server.fail(sock, &sys::strerror(err));
                     return Flow::Stop;
                 }
             };
@@ -147,13 +146,11 @@ impl Poll {
 /// A non-blocking connect finished: CONNECT with the peer's IP, or ERROR and close.
 fn report_connect(server: &Server, sock: &mut Socket) {
     if let Err(err) = sys::socket_error(sock.fd) {
-        sock.force_close(&server.poller);
-        return server.emit(sock.owner, Message::error(sock.id, &sys::strerror(err)));
+        return server.fail(sock, &sys::strerror(err));
     }
     sock.state = State::Connected;
     if !sock.has_output() && sock.set_writing(&server.poller, false).is_err() {
-        sock.force_close(&server.poller);
-        return server.emit(sock.owner, Message::error(sock.id, "disable write failed"));
+        return server.fail(sock, "disable write failed");
     }
     let ip = SockAddr::peer_of(sock.fd).and_then(|peer| peer.ip()).unwrap_or_default();
     server.emit(sock.owner, Message::text(SKYNET_SOCKET_TYPE_CONNECT, sock.id, 0, &ip));
@@ -187,10 +184,10 @@ fn accept(server: &Server, listener: &mut Socket) {
 
 /// Gives an accepted fd a slot, paused; None if no slot (or poller entry) is available.
 fn adopt(server: &Server, fd: i32, owner: u32) -> Option<i32> {
-    let id = server.reserve()?;
+    let id = server.reserve(owner)?;
     let mut sock = server.lock(id)?;
     sys::set_option(fd, libc::SOL_SOCKET, libc::SO_KEEPALIVE, 1);
-    if sock.install(&server.poller, fd, Protocol::Tcp, owner, false).is_err() {
+    if sock.install(&server.poller, fd, Protocol::Tcp, false).is_err() {
         sock.force_close(&server.poller);
         return None;
     }

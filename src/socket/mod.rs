@@ -86,11 +86,11 @@ pub fn listen(opaque: u32, host: Option<&str>, port: i32, backlog: i32) -> i32 {
         Err(_) => return -1,
     };
     let Some(fd) = open::listen(host.as_deref(), port, backlog) else { return -1 };
-    let Some(id) = server.reserve() else {
+    let Some(id) = server.reserve(opaque) else {
         sys::close(fd);
         return -1;
     };
-    server.request(Request::Listen { id, owner: opaque, fd });
+    server.request(Request::Listen { id, fd });
     id
 }
 
@@ -103,8 +103,8 @@ pub fn connect(opaque: u32, host: &str, port: i32) -> i32 {
         return -1;
     }
     let Ok(host) = CString::new(host) else { return -1 };
-    let Some(id) = server.reserve() else { return -1 };
-    server.request(Request::Open { id, owner: opaque, host, port });
+    let Some(id) = server.reserve(opaque) else { return -1 };
+    server.request(Request::Open { id, host, port });
     id
 }
 
@@ -115,8 +115,8 @@ pub fn bind(opaque: u32, fd: RawFd) -> i32 {
     if fd < 0 {
         return -1;
     }
-    let Some(id) = server.reserve() else { return -1 };
-    server.request(Request::Bind { id, owner: opaque, fd });
+    let Some(id) = server.reserve(opaque) else { return -1 };
+    server.request(Request::Bind { id, fd });
     id
 }
 

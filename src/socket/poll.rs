@@ -123,7 +123,7 @@ impl Poller {
             libc::EINTR => Some(0),
             libc::EBADF => None,
             err => {
-                crate::skynet_error!(0, "socket-server error: {}", sys::strerror(err));
+                crate::skynet_error!(0, "socket-server: {}", sys::strerror(err));
                 Some(0)
             }
         }

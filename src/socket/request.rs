@@ -1,6 +1,6 @@
-//! Requests services queue for the socket thread, and how the thread carries them out.
-//! Everything that emits CONNECT, CLOSE or a lifecycle ERROR happens here, on the socket
-//! thread, so those messages keep the order in which the requests were made.
+//! Requests services queue for the socket thread, and how the thread carries them out:
+//! connecting, registering listeners and bound fds, start/pause, close. They run in the
+//! order they were made, so their CONNECT, CLOSE and ERROR messages keep that order too.
 
 use std::ffi::CString;
 use std::os::fd::RawFd;
@@ -17,14 +17,15 @@ use super::sys;
 /// The text of upstream's error for a socket the poller refused.
 pub(super) const SOCKET_LIMIT: &str = "reach skynet socket number limit";
 
-/// One request; `id` is already reserved by the caller where a new socket is made.
+/// One request. Where a new socket is made, the caller has already reserved `id` for its
+/// owner.
 pub(super) enum Request {
     /// Connect the reserved socket `id` to `host:port`.
-    Open { id: i32, owner: u32, host: CString, port: i32 },
+    Open { id: i32, host: CString, port: i32 },
     /// Register a bound, listening fd.
-    Listen { id: i32, owner: u32, fd: RawFd },
+    Listen { id: i32, fd: RawFd },
     /// Adopt an existing fd.
-    Bind { id: i32, owner: u32, fd: RawFd },
+    Bind { id: i32, fd: RawFd },
     /// Resume reading, making `owner` the owner.
     Start { id: i32, owner: u32 },
     /// Stop reading.
@@ -41,9 +42,9 @@ impl Request {
     /// Carries the request out on the socket thread; false for Exit.
     pub(super) fn execute(self, server: &Server) -> bool {
         match self {
-            Request::Open { id, owner, host, port } => open_socket(server, id, owner, &host, port),
-            Request::Listen { id, owner, fd } => listen_socket(server, id, owner, fd),
-            Request::Bind { id, owner, fd } => bind_socket(server, id, owner, fd),
+            Request::Open { id, host, port } => open_socket(server, id, &host, port),
+            Request::Listen { id, fd } => listen_socket(server, id, fd),
+            Request::Bind { id, fd } => bind_socket(server, id, fd),
             Request::Start { id, owner } => start_socket(server, id, owner),
             Request::Pause { id } => pause_socket(server, id),
             Request::Close { id, force } => close_socket(server, id, force),
@@ -68,7 +69,7 @@ fn reserved(server: &Server, id: i32) -> Option<parking_lot::MutexGuard<'_, Sock
 
 /// Connects; the result is CONNECT (peer IP) or ERROR. DNS runs outside the slot lock so
 /// services writing to the socket meanwhile (their data waits) are not held up.
-fn open_socket(server: &Server, id: i32, owner: u32, host: &CString, port: i32) {
+fn open_socket(server: &Server, id: i32, host: &CString, port: i32) {
     let outcome = open::connect(host, port);
     let Some(mut sock) = reserved(server, id) else {
         if let Ok(conn) = outcome {
@@ -78,15 +79,11 @@ fn open_socket(server: &Server, id: i32, owner: u32, host: &CString, port: i32) 
     };
     let conn = match outcome {
         Ok(conn) => conn,
-        Err(text) => {
-            sock.force_close(&server.poller);
-            return server.emit(owner, Event::error(id, &text));
-        }
+        Err(text) => return server.fail(&mut sock, &text),
     };
-    if sock.install(&server.poller, conn.fd, Protocol::Tcp, owner, true).is_err() {
+    if sock.install(&server.poller, conn.fd, Protocol::Tcp, true).is_err() {
         sys::close(conn.fd);
-        sock.force_close(&server.poller);
-        return server.emit(owner, Event::error(id, SOCKET_LIMIT));
+        return server.fail(&mut sock, SOCKET_LIMIT);
     }
     finish_open(server, &mut sock, conn);
 }
@@ -99,43 +96,39 @@ fn finish_open(server: &Server, sock: &mut Socket, conn: Connection) {
         return server.emit(sock.owner, Event::text(SKYNET_SOCKET_TYPE_CONNECT, sock.id, 0, &ip));
     }
     if sock.set_writing(&server.poller, true).is_err() {
-        let owner = sock.owner;
-        sock.force_close(&server.poller);
-        return server.emit(owner, Event::error(sock.id, "enable write failed"));
+        return server.fail(sock, "enable write failed");
     }
     sock.state = State::Connecting;
 }
 
 /// Registers a listener, paused; CONNECT carries the local IP with ud = the bound port.
-fn listen_socket(server: &Server, id: i32, owner: u32, fd: RawFd) {
+fn listen_socket(server: &Server, id: i32, fd: RawFd) {
     let Some(mut sock) = reserved(server, id) else { return sys::close(fd) };
     // Anything "sent" to the id before it became a listener can never go out.
     sock.discard_output();
-    if sock.install(&server.poller, fd, Protocol::Tcp, owner, false).is_err() {
+    if sock.install(&server.poller, fd, Protocol::Tcp, false).is_err() {
         sys::close(fd);
-        sock.force_close(&server.poller);
-        return server.emit(owner, Event::error(id, SOCKET_LIMIT));
+        return server.fail(&mut sock, SOCKET_LIMIT);
     }
     sock.state = State::PListen;
     match SockAddr::local_of(fd) {
         Ok(local) => {
             let ip = local.ip().unwrap_or_default();
-            server.emit(owner, Event::text(SKYNET_SOCKET_TYPE_CONNECT, id, local.port() as i32, &ip));
+            server.emit(sock.owner, Event::text(SKYNET_SOCKET_TYPE_CONNECT, id, local.port() as i32, &ip));
         }
-        Err(err) => server.emit(owner, Event::error(id, &sys::strerror(err))),
+        Err(err) => server.emit(sock.owner, Event::error(id, &sys::strerror(err))),
     }
 }
 
 /// Adopts `fd` (not ours to close) and starts reading it: CONNECT "binding".
-fn bind_socket(server: &Server, id: i32, owner: u32, fd: RawFd) {
+fn bind_socket(server: &Server, id: i32, fd: RawFd) {
     let Some(mut sock) = reserved(server, id) else { return };
-    if sock.install(&server.poller, fd, Protocol::Tcp, owner, true).is_err() {
-        sock.force_close(&server.poller);
-        return server.emit(owner, Event::error(id, SOCKET_LIMIT));
+    if sock.install(&server.poller, fd, Protocol::Tcp, true).is_err() {
+        return server.fail(&mut sock, SOCKET_LIMIT);
     }
     sys::set_nonblocking(fd);
     sock.state = State::Bind;
-    server.emit(owner, Event::text(SKYNET_SOCKET_TYPE_CONNECT, id, 0, "binding"));
+    server.emit(sock.owner, Event::text(SKYNET_SOCKET_TYPE_CONNECT, id, 0, "binding"));
 }
 
 /// Resumes reading: "start" for a paused listener or accepted socket, "transfer" when a

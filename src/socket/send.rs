@@ -41,7 +41,7 @@ pub(super) fn send(server: &Server, id: i32, data: Outgoing, priority: Priority,
         // Not connected yet: the data waits for the connection.
         State::Reserve | State::Connecting => enqueue(server, &mut sock, data, 0, priority, udp),
         State::PListen | State::Listen => {
-            crate::skynet_error!(0, "socket-server error: write to listen fd {id}.");
+            crate::skynet_error!(0, "socket-server: write to listen fd {id}.");
             -1
         }
         State::HalfcloseWrite | State::PAccept | State::Invalid => -1,
@@ -55,7 +55,7 @@ fn udp_destination(sock: &Socket, udp: Option<UdpAddress>) -> Option<UdpAddress>
     match udp.or(sock.udp_peer) {
         Some(address) if address.protocol() == protocol => Some(address),
         _ => {
-            crate::skynet_error!(0, "socket-server: udp socket ({}) error: type mismatch.", sock.id);
+            crate::skynet_error!(0, "socket-server: udp socket ({}) type mismatch.", sock.id);
             None
         }
     }

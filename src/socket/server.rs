@@ -111,8 +111,8 @@ impl Server {
         sock.is(id).then_some(sock)
     }
 
-    /// Hands out a new id and reserves its slot; None when all slots are taken.
-    pub(super) fn reserve(&self) -> Option<i32> {
+    /// Hands out a new id and reserves its slot for `owner`; None when all slots are taken.
+    pub(super) fn reserve(&self, owner: u32) -> Option<i32> {
         for _ in 0..MAX_SOCKET {
             let id = self.next_id.fetch_add(1, Ordering::Relaxed).wrapping_add(1) & MAX_ID;
             if id == 0 {
@@ -122,7 +122,7 @@ impl Server {
             // than wait, which also keeps a thread from locking a slot it already holds.
             let Some(mut sock) = self.slot(id as i32).try_lock() else { continue };
             if sock.state == State::Invalid {
-                sock.reserve(id as i32);
+                sock.reserve(id as i32, owner);
                 return Some(id as i32);
             }
         }
@@ -138,6 +138,12 @@ impl Server {
     /// The next queued request.
     pub(super) fn next_request(&self) -> Option<Request> {
         self.requests.pop()
+    }
+
+    /// Closes `sock` at once and tells its owner why (ERROR).
+    pub(super) fn fail(&self, sock: &mut Socket, text: &str) {
+        sock.force_close(&self.poller);
+        self.emit(sock.owner, Event::error(sock.id, text));
     }
 
     /// Delivers an event to `owner`. A dead owner's message is freed by the sink and the

@@ -102,10 +102,12 @@ impl Socket {
         self.id == id && self.state != State::Invalid
     }
 
-    /// Claims a free slot for `id`; the write lists are already empty.
-    pub(super) fn reserve(&mut self, id: i32) {
+    /// Claims a free slot for socket `id` of `owner`; the write lists are already empty (and
+    /// keep their capacity).
+    pub(super) fn reserve(&mut self, id: i32, owner: u32) {
         *self = Socket {
             id,
+            owner,
             state: State::Reserve,
             high: std::mem::take(&mut self.high),
             low: std::mem::take(&mut self.low),
@@ -115,19 +117,11 @@ impl Socket {
 
     /// Attaches `fd` and registers it with the poller. Output queued while the slot was
     /// reserved turns writing on. On failure the fd is not attached; the caller disposes of it.
-    pub(super) fn install(
-        &mut self,
-        poller: &Poller,
-        fd: RawFd,
-        protocol: Protocol,
-        owner: u32,
-        reading: bool,
-    ) -> io::Result<()> {
+    pub(super) fn install(&mut self, poller: &Poller, fd: RawFd, protocol: Protocol, reading: bool) -> io::Result<()> {
         let writing = self.has_output();
         poller.add(fd, self.id, reading, writing)?;
         self.fd = fd;
         self.protocol = protocol;
-        self.owner = owner;
         self.reading = reading;
         self.writing = writing;
         Ok(())

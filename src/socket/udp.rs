@@ -66,7 +66,7 @@ fn resolve(host: &CStr, port: i32) -> Option<UdpAddress> {
 
 /// Gives a new UDP fd a slot, reading at once; -1 (fd closed) if no slot is free.
 fn register(server: &Server, owner: u32, fd: RawFd, protocol: UdpProtocol, peer: Option<UdpAddress>) -> i32 {
-    let Some(id) = server.reserve() else {
+    let Some(id) = server.reserve(owner) else {
         sys::close(fd);
         return -1;
     };
@@ -74,7 +74,7 @@ fn register(server: &Server, owner: u32, fd: RawFd, protocol: UdpProtocol, peer:
         sys::close(fd);
         return -1;
     };
-    if sock.install(&server.poller, fd, Protocol::Udp(protocol), owner, true).is_err() {
+    if sock.install(&server.poller, fd, Protocol::Udp(protocol), true).is_err() {
         sys::close(fd);
         sock.force_close(&server.poller);
         return -1;

@@ -155,3 +155,38 @@ fn bind_adopts_an_fd_without_closing_it() {
     // SAFETY: closing our own fd.
     unsafe { libc::close(fds[0]) };
 }
+
+#[test]
+fn peer_reset_closes_only_that_socket() {
+    let h = Harness::start();
+    let (reset_id, reset_peer) = std_pair(&h);
+    let (id, mut peer) = std_pair(&h);
+    // SO_LINGER 0 makes close send RST.
+    let linger = libc::linger { l_onoff: 1, l_linger: 0 };
+    // SAFETY: setsockopt on the stream's own fd with a linger struct of the advertised size.
+    unsafe {
+        libc::setsockopt(
+            std::os::fd::AsRawFd::as_raw_fd(&reset_peer),
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            &linger as *const libc::linger as *const libc::c_void,
+            std::mem::size_of::<libc::linger>() as libc::socklen_t,
+        )
+    };
+    drop(reset_peer);
+    let mut got = h.next(reset_id);
+    if got.ty == SKYNET_SOCKET_TYPE_ERROR {
+        assert_eq!(got.text(), "Connection reset by peer");
+        got = h.next(reset_id);
+    }
+    assert_eq!(got.ty, SKYNET_SOCKET_TYPE_CLOSE);
+    // Writing to the dead peer is accepted, then fails quietly on the socket thread.
+    let _ = send_raw(reset_id, b"into the void");
+    super::super::close(3, reset_id);
+    h.settle(reset_id);
+
+    peer.write_all(b"still here").expect("write");
+    assert_eq!(receive(&h, id, 10), b"still here");
+    super::super::close(3, id);
+    h.expect(id, SKYNET_SOCKET_TYPE_CLOSE);
+}

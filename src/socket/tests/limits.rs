@@ -60,7 +60,7 @@ fn socket_number_limit() {
     let h = Harness::start();
     let (lid, port) = listener(&h, "127.0.0.1").expect("listen");
     let server = server::get().expect("running");
-    let taken: Vec<i32> = std::iter::from_fn(|| server.reserve()).collect();
+    let taken: Vec<i32> = std::iter::from_fn(|| server.reserve(9)).collect();
     assert_eq!(taken.len(), MAX_SOCKET - 1, "the listener holds the last slot");
 
     assert_eq!(super::super::connect(2, "127.0.0.1", port as i32), -1);
@@ -82,6 +82,61 @@ fn socket_number_limit() {
     let _again = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
     let sid = accept(&h, lid, 3);
     for id in [sid, lid] {
+        super::super::close(3, id);
+        h.expect(id, SKYNET_SOCKET_TYPE_CLOSE);
+    }
+}
+
+/// The name of `emfile_child` for the test harness.
+const EMFILE_CHILD: &str = "socket::tests::limits::emfile_child";
+
+#[test]
+fn accept_survives_running_out_of_fds() {
+    // Exhausting fds would disturb tests running alongside, so a child process does it.
+    let exe = std::env::current_exe().expect("test binary");
+    let out = std::process::Command::new(exe)
+        .args(["--exact", EMFILE_CHILD, "--ignored", "--test-threads=1", "--nocapture"])
+        .output()
+        .expect("run child");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && text.contains("1 passed"),
+        "child failed:\n{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+#[ignore = "run in its own process by accept_survives_running_out_of_fds"]
+fn emfile_child() {
+    let h = Harness::start();
+    let (lid, port) = listener(&h, "127.0.0.1").expect("listen");
+    // Take every fd but one, which the client uses: the server's accept then hits EMFILE.
+    // A low limit keeps that quick; this process is ours alone.
+    let limit = libc::rlimit { rlim_cur: 256, rlim_max: libc::RLIM_INFINITY };
+    let mut current = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: get/setrlimit with valid structs.
+    unsafe {
+        libc::getrlimit(libc::RLIMIT_NOFILE, &mut current);
+        libc::setrlimit(libc::RLIMIT_NOFILE, &libc::rlimit { rlim_max: current.rlim_max, ..limit });
+    }
+    let mut hogs = Vec::new();
+    while let Ok(file) = std::fs::File::open("/dev/null") {
+        hogs.push(file);
+    }
+    hogs.pop();
+    let mut client = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    client.set_read_timeout(Some(TIMEOUT)).expect("timeout");
+    let error = h.expect(lid, SKYNET_SOCKET_TYPE_ERROR);
+    assert_eq!(error.text(), "Too many open files");
+    // The pending connection was accepted with the spare fd and dropped.
+    let mut rest = Vec::new();
+    let _ = client.read_to_end(&mut rest);
+    drop(hogs);
+
+    let _next = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    let id = accept(&h, lid, 3);
+    for id in [id, lid] {
         super::super::close(3, id);
         h.expect(id, SKYNET_SOCKET_TYPE_CLOSE);
     }

@@ -21,6 +21,10 @@ fn echo_over(host: &str) {
     super::super::start(3, sid);
     assert_eq!(h.expect(sid, SKYNET_SOCKET_TYPE_CONNECT).text(), "start");
 
+    // User objects need an interface nothing registers (as upstream): rejected.
+    let object = SocketSendBuffer { id: cid, ty: SOCKET_BUFFER_OBJECT, buffer: b"obj".as_ptr().cast(), sz: usize::MAX };
+    // SAFETY: the buffer is never read for an OBJECT.
+    assert_eq!(unsafe { super::super::send(&object) }, -1);
     assert_eq!(send_raw(cid, b"hello"), 0);
     let hello = receive(&h, sid, 5);
     assert_eq!(hello, b"hello");
