@@ -190,6 +190,13 @@ fn free_queued(msg: &Message) {
     free(msg.data);
 }
 
+/// Frees a payload the caller donated with DONTCOPY (the core owns it even when a send fails).
+pub fn free_donated(ty: i32, data: *mut c_void) {
+    if ty & PTYPE_TAG_DONTCOPY != 0 {
+        free(data);
+    }
+}
+
 /// Frees a malloc'd payload (NULL is fine).
 pub fn free(data: *mut c_void) {
     // SAFETY: every payload that reaches the core was allocated with the process malloc.
@@ -360,16 +367,12 @@ pub fn send(
     let own = ctx.map_or(0, |c| c.handle);
     if sz > MESSAGE_TYPE_MASK {
         skynet_error!(own, "error: The message to {destination:x} is too large");
-        if ty & PTYPE_TAG_DONTCOPY != 0 {
-            free(data);
-        }
+        free_donated(ty, data);
         return -2;
     }
     let Some((session, data)) = filter_args(ctx, ty, session, data, sz) else {
         skynet_error!(own, "error: can't allocate a session without a context");
-        if ty & PTYPE_TAG_DONTCOPY != 0 {
-            free(data);
-        }
+        free_donated(ty, data);
         return -1;
     };
     let source = if source == 0 { own } else { source };
@@ -413,24 +416,18 @@ pub fn send_name(
         Some(b'.') => match handles().find_name(&String::from_utf8_lossy(&name[1..])) {
             Some(handle) => send(ctx, source, handle, ty, session, data, sz),
             None => {
-                if ty & PTYPE_TAG_DONTCOPY != 0 {
-                    free(data);
-                }
+                free_donated(ty, data);
                 -1
             }
         },
         _ => {
             if sz > MESSAGE_TYPE_MASK {
                 skynet_error!(own, "error: The message to {} is too large", String::from_utf8_lossy(name));
-                if ty & PTYPE_TAG_DONTCOPY != 0 {
-                    free(data);
-                }
+                free_donated(ty, data);
                 return -2;
             }
             let Some((session, data)) = filter_args(ctx, ty, session, data, sz) else {
-                if ty & PTYPE_TAG_DONTCOPY != 0 {
-                    free(data);
-                }
+                free_donated(ty, data);
                 return -1;
             };
             harbor::send_to_name(name, source, ty & 0xff, session, data, sz);

@@ -85,9 +85,7 @@ pub unsafe extern "C" fn skynet_sendname(
     match unsafe { cstr(destination) } {
         Some(name) => context::send_name(ctx, source, name.to_bytes(), ty, session, msg, sz),
         None => {
-            if ty & crate::abi::PTYPE_TAG_DONTCOPY != 0 {
-                context::free(msg);
-            }
+            context::free_donated(ty, msg);
             -1
         }
     }
