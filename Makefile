@@ -28,11 +28,16 @@ CFLAGS := -O2 -g -Wall -Werror -fPIC -Iinclude -I3rd/lua
 SHARED := -shared
 
 CSERVICE := $(patsubst %.c,%.so,$(wildcard cservice/*.c examples/cservice/*.c))
-LUACLIB :=
+# Every lualib-src/lua-*.c goes into luaclib/skynet.so (one luaopen_skynet_* each), except
+# the stand-alone client modules, which go into luaclib/client.so as upstream.
+CLIENT_SRC := $(wildcard lualib-src/lua-clientsocket.c)
+SKYNET_SRC := $(filter-out $(CLIENT_SRC),$(wildcard lualib-src/*.c))
+LUACLIB := $(if $(SKYNET_SRC),luaclib/skynet.so) $(if $(CLIENT_SRC),luaclib/client.so)
+LUA_BIN := $(if $(wildcard tools/lua.c),3rd/lua/lua)
 
 .PHONY: all linux core test bench clean
 all: linux
-linux: core $(CSERVICE) $(LUACLIB)
+linux: core $(CSERVICE) $(LUACLIB) $(LUA_BIN)
 
 # cargo decides what to rebuild; the copy keeps ./skynet in step with the selected features.
 core:
@@ -41,6 +46,18 @@ core:
 
 %.so: %.c $(wildcard include/*.h) | core
 	$(CC) $(CFLAGS) $(SHARED) -o $@ $<
+
+luaclib/skynet.so: $(SKYNET_SRC) $(wildcard lualib-src/*.h) $(wildcard include/*.h) | core
+	@mkdir -p luaclib
+	$(CC) $(CFLAGS) -Ilualib-src $(SHARED) -o $@ $(SKYNET_SRC)
+
+luaclib/client.so: $(CLIENT_SRC) | core
+	@mkdir -p luaclib
+	$(CC) $(CFLAGS) $(SHARED) -o $@ $(CLIENT_SRC)
+
+# The stand-alone interpreter for client scripts, on the library the core embeds.
+3rd/lua/lua: tools/lua.c | core
+	$(CC) -O2 -g -Wall -Werror -I3rd/lua -o $@ $< 3rd/lua/liblua.a -Wl,-E -lm -ldl
 
 test: linux
 	cargo test $(CARGO_FLAGS)

@@ -26,6 +26,9 @@ fn main() {
         panic!("cannot find the sources of lua-src {LUA_SRC_VERSION} ({dir}*) in the cargo registry")
     });
     install_headers(&source, &manifest.join("3rd/lua"));
+    // The standalone `lua` interpreter (Makefile) links this same library build.
+    fs::copy(artifacts.lib_dir().join(format!("lib{lib}.a")), manifest.join("3rd/lua/liblua.a"))
+        .expect("copy liblua.a into 3rd/lua");
 
     cc::Build::new()
         .file("src/ffi/error.c")

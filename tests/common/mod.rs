@@ -385,3 +385,65 @@ impl Drop for RunningNode {
         }
     }
 }
+
+/// How a Lua test node is laid out: a single node (`harbor = 0`, cdummy) or `harbor = 1`
+/// with this node as the standalone master (cmaster + cslave), as upstream's examples.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    Single,
+    Standalone,
+}
+
+/// Both layouts, for tests that must hold under each.
+pub const LAYOUTS: [Layout; 2] = [Layout::Single, Layout::Standalone];
+
+/// A loopback TCP port that was free a moment ago (the kernel picks it).
+pub fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    l.local_addr().expect("local_addr").port()
+}
+
+/// A config booting `snlua bootstrap` on our Lua tree with `start` as the main service
+/// (searched in `tests/lua/`, then `service/` and `examples/`), plus `extra` lines.
+/// Lua test services print `TEST <name> PASS` (see `assert_passed`) and end the node
+/// with `skynet.abort()`.
+pub fn lua_config(start: &str, layout: Layout, extra: &str) -> String {
+    let root = format!("{}/", root().display());
+    let harbor = match layout {
+        Layout::Single => "harbor = 0\n".to_string(),
+        Layout::Standalone => {
+            let master = format!("127.0.0.1:{}", free_port());
+            format!(
+                "harbor = 1\nstandalone = {m}\nmaster = {m}\naddress = {a}\n",
+                m = lua_str(&master),
+                a = lua_str(&format!("127.0.0.1:{}", free_port()))
+            )
+        }
+    };
+    format!(
+        "root = {root}\n\
+         thread = 4\n\
+         {harbor}\
+         start = {start}\n\
+         bootstrap = \"snlua bootstrap\"\n\
+         cpath = {cpath}\n\
+         luaservice = root..\"tests/lua/?.lua;\"..root..\"service/?.lua;\"..root..\"examples/?.lua\"\n\
+         lualoader = root..\"lualib/loader.lua\"\n\
+         lua_path = root..\"lualib/?.lua;\"..root..\"lualib/?/init.lua;\"..root..\"tests/lua/?.lua\"\n\
+         lua_cpath = root..\"luaclib/?.so\"\n\
+         {extra}\n",
+        root = lua_str(&root),
+        start = lua_str(start),
+        cpath = lua_str(&default_cpath()),
+    )
+}
+
+/// Runs the Lua test service `tests/lua/<name>.lua` (with `args`) as `start` under
+/// `layout`, and checks that it printed `TEST <name> PASS`, no failure, and exited 0.
+pub fn lua_test(name: &str, args: &str, layout: Layout, extra: &str, limit: Duration) -> Output {
+    let start = if args.is_empty() { name.to_string() } else { format!("{name} {args}") };
+    let out = run_node(&lua_config(&start, layout, extra), limit);
+    assert_passed(&out, name);
+    assert_success(&out);
+    out
+}
