@@ -40,9 +40,10 @@ all: linux
 linux: core $(CSERVICE) $(LUACLIB) $(LUA_BIN)
 
 # cargo decides what to rebuild; the copy keeps ./skynet in step with the selected features.
+# Copy then rename, so a running ./skynet (Text file busy) does not stop the build.
 core:
 	cargo build $(CARGO_FLAGS)
-	cp target/release/skynet skynet
+	cp target/release/skynet skynet.new && mv -f skynet.new skynet
 
 %.so: %.c $(wildcard include/*.h) | core
 	$(CC) $(CFLAGS) $(SHARED) -o $@ $<
