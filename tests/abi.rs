@@ -43,12 +43,19 @@ fn exports() -> BTreeSet<String> {
     set
 }
 
-/// LUA_VERSION_NUM of the Lua headers the build put in 3rd/lua.
+/// LUA_VERSION_NUM of the Lua headers the build put in 3rd/lua. Lua 5.4 defines it as a
+/// number, Lua 5.5 from LUA_VERSION_MAJOR_N and LUA_VERSION_MINOR_N.
 fn lua_version() -> u32 {
     let header = root().join("3rd/lua/lua.h");
     let text = std::fs::read_to_string(&header).unwrap_or_else(|e| panic!("can't read {}: {e}", header.display()));
-    text.lines()
-        .find_map(|l| l.strip_prefix("#define LUA_VERSION_NUM").map(|v| v.trim().parse().unwrap()))
+    let define = |name: &str| -> Option<u32> {
+        text.lines().find_map(|l| {
+            let rest = l.strip_prefix("#define ")?.trim_start().strip_prefix(name)?;
+            rest.trim().parse().ok()
+        })
+    };
+    define("LUA_VERSION_NUM")
+        .or_else(|| Some(define("LUA_VERSION_MAJOR_N")? * 100 + define("LUA_VERSION_MINOR_N")?))
         .unwrap_or_else(|| panic!("no LUA_VERSION_NUM in {}", header.display()))
 }
 
