@@ -1,0 +1,26 @@
+-- skynet.forward_type and skynet.filter.
+
+local skynet = require "skynet"
+require "skynet.manager"
+local t = require "core_check"
+
+skynet.register_protocol {
+	name = "text",
+	id = skynet.PTYPE_TEXT,
+	pack = function(s) return s end,
+	unpack = skynet.tostring,
+}
+
+t.run("core_manager", function()
+	local fwd = skynet.newservice "core_forward"
+	skynet.send(fwd, "text", "one")
+	skynet.send(fwd, "text", "two")
+	t.eq(skynet.call(fwd, "lua", "got"), "one,two", "forward_type maps text to raw")
+	t.ok(skynet.call(fwd, "debug", "MEM") > 0, "other protocols still dispatched")
+
+	local filt = skynet.newservice "core_filter"
+	skynet.send(filt, "text", "hello")
+	local seen, notes = skynet.call(filt, "lua", "count")
+	t.eq(notes, "hello", "filter rewrote the text message")
+	t.ok(seen >= 2, "filter saw the messages")
+end)

@@ -1,0 +1,4 @@
+-- A service that does nothing (core_services).
+local skynet = require "skynet"
+
+skynet.start(function() end)
