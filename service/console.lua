@@ -17,6 +17,11 @@ end
 
 local function read_loop()
 	local stdin = socket.stdin()
+	if not stdin then
+		-- /dev/null or a regular file: epoll cannot watch it, so there is nothing to read.
+		skynet.error("console: stdin is not a pipe or terminal, console disabled")
+		return
+	end
 	while true do
 		local line = socket.readline(stdin, "\n")
 		if not line then
