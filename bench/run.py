@@ -25,6 +25,19 @@ MESSAGE_BENCHES = [
     ("fan-in, 16 -> 1", "bench fanin 16 100000"),
 ]
 ECHO_CONNS = [100, 1000]
+# (label, start, result name): Lua benchmarks in bench/lua/lbench.lua, run on each tree's
+# own snlua, luaclib, lualib and service.
+LUA_BENCHES = [
+    ("lua send (msg/s)", "lbench send 1000000", "lua_send"),
+    ("lua call (call/s)", "lbench call 200000", "lua_call"),
+    ("100 callers -> hub (call/s)", "lbench hub 100 2000", "lua_hub"),
+    ("spawn 2000 (service/s)", "lbench spawn 2000", "lua_spawn"),
+    ("RSS per service (KiB)", "lbench spawn 2000", "lua_service_rss"),
+    ("100k coroutines park (/s)", "lbench sleepers 100000", "lua_park"),
+    ("100k coroutines wake (/s)", "lbench sleepers 100000", "lua_wake"),
+    ("memory per coroutine (B)", "lbench sleepers 100000", "lua_coroutine_mem"),
+]
+LUA_ECHO = [("skynet.socket echo", "sockecho"), ("gate.lua echo", "gateecho")]
 
 
 def build():
@@ -42,6 +55,36 @@ def config(tree, bootstrap, args):
         f.write(f'thread = {args.thread}\nharbor = 0\nprofile = {args.profile}\n')
         f.write(f'cpath = "{tree}/cservice/?.so;{OUT}/?.so"\nbootstrap = "{bootstrap}"\n')
     return path
+
+
+def lua_config(tree, start, args):
+    fd, path = tempfile.mkstemp(prefix="bench-config-")
+    lua = os.path.join(ROOT, "bench", "lua")
+    with os.fdopen(fd, "w") as f:
+        f.write(f'thread = {args.thread}\nharbor = 0\nprofile = {args.profile}\n')
+        f.write(f'root = "{tree}/"\ncpath = root.."cservice/?.so"\nbootstrap = "snlua bootstrap"\n')
+        f.write(f'start = "{start}"\nlualoader = root.."lualib/loader.lua"\n')
+        f.write(f'luaservice = root.."service/?.lua;{lua}/?.lua"\n')
+        f.write('lua_path = root.."lualib/?.lua;"..root.."lualib/?/init.lua"\nlua_cpath = root.."luaclib/?.so"\n')
+    return path
+
+
+LUA_RESULTS = {}
+
+
+def lua_bench(tree, start, name, args):
+    """Runs `start` once per tree (several results share a run) and returns `name`'s value."""
+    key = (tree, start)
+    if key not in LUA_RESULTS:
+        path = lua_config(tree, start, args)
+        try:
+            out = subprocess.run([os.path.join(tree, "skynet"), path], cwd=tree, capture_output=True,
+                                 text=True, timeout=600).stdout
+        finally:
+            os.unlink(path)
+        LUA_RESULTS[key] = {m.group(1): float(m.group(2))
+                            for m in re.finditer(r"BENCH (\S+) value=([\d.]+)", out)}
+    return LUA_RESULTS[key].get(name)
 
 
 def message_bench(tree, bootstrap, args):
@@ -72,9 +115,12 @@ def wait_port(port, proc, limit=30):
     return False
 
 
-def echo_bench(tree, conns, args):
+def echo_bench(tree, conns, args, lua_role=None):
     port = free_port()
-    path = config(tree, f"watchdog 127.0.0.1:{port}", args)
+    if lua_role:
+        path = lua_config(tree, f"lbench {lua_role} {port}", args)
+    else:
+        path = config(tree, f"watchdog 127.0.0.1:{port}", args)
     node = subprocess.Popen([os.path.join(tree, "skynet"), path], cwd=tree,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -100,6 +146,7 @@ def main():
     p.add_argument("--thread", type=int, default=8)
     p.add_argument("--profile", default="true", choices=["true", "false"])
     p.add_argument("--seconds", type=float, default=5.0, help="duration of each echo run")
+    p.add_argument("--only", choices=["c", "lua"], help="run only the C-service or the Lua benchmarks")
     args = p.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 65536), hard))
@@ -107,19 +154,36 @@ def main():
     trees = [("this", ROOT)] + ([("other", os.path.abspath(args.other))] if args.other else [])
     print(f"thread = {args.thread}, profile = {args.profile}")
     print(f"{'benchmark':28} " + " ".join(f"{name:>14}" for name, _ in trees) + ("      ratio" if args.other else ""))
-    for label, boot in MESSAGE_BENCHES:
-        rates = [message_bench(tree, boot, args) for _, tree in trees]
-        ratio = f"{rates[0] / rates[1]:10.2f}x" if args.other and all(rates) else ""
-        print(f"{label + ' (msg/s)':28} " + " ".join(f"{fmt(r):>14}" for r in rates) + ratio)
-        sys.stdout.flush()
+    if args.only != "lua":
+        c_benches(trees, args)
+    if args.only != "c":
+        lua_benches(trees, args)
+
+
+def row(label, values, other):
+    ratio = f"{values[0] / values[1]:10.2f}x" if other and all(values) else ""
+    print(f"{label:28} " + " ".join(f"{fmt(v):>14}" for v in values) + ratio)
+    sys.stdout.flush()
+
+
+def echo_rows(name, trees, args, lua_role=None):
     for conns in ECHO_CONNS:
-        results = [echo_bench(tree, conns, args) for _, tree in trees]
-        rps = [r[0] if r else None for r in results]
-        p99 = [r[2] if r else None for r in results]
-        ratio = f"{rps[0] / rps[1]:10.2f}x" if args.other and all(rps) else ""
-        print(f"{f'gate echo, {conns} conns (req/s)':28} " + " ".join(f"{fmt(r):>14}" for r in rps) + ratio)
-        print(f"{f'gate echo, {conns} conns (p99 µs)':28} " + " ".join(f"{fmt(r):>14}" for r in p99))
-        sys.stdout.flush()
+        results = [echo_bench(tree, conns, args, lua_role) for _, tree in trees]
+        row(f"{name}, {conns} conns (req/s)", [r[0] if r else None for r in results], args.other)
+        row(f"{name}, {conns} conns (p99 µs)", [r[2] if r else None for r in results], False)
+
+
+def lua_benches(trees, args):
+    for label, start, name in LUA_BENCHES:
+        row(label, [lua_bench(tree, start, name, args) for _, tree in trees], args.other)
+    for name, role in LUA_ECHO:
+        echo_rows(name, trees, args, role)
+
+
+def c_benches(trees, args):
+    for label, boot in MESSAGE_BENCHES:
+        row(label + " (msg/s)", [message_bench(tree, boot, args) for _, tree in trees], args.other)
+    echo_rows("gate echo", trees, args)
 
 
 if __name__ == "__main__":
