@@ -542,7 +542,7 @@ pub fn dispatch_batch(ctx: Arc<Context>, weight: i32, monitor: &WorkerMonitor) -
             n = (left >> weight).max(1);
         }
         if overload > 0 {
-            skynet_error!(ctx.handle, "error: May overload, message queue length = {overload}");
+            skynet_error!(ctx.handle, "May overload, message queue length = {overload}");
         }
         monitor.trigger(msg.source, ctx.handle);
         dispatch_message(&ctx, msg);

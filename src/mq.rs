@@ -21,7 +21,7 @@ pub struct Message {
 // SAFETY: `data` is a malloc'd payload owned by the message; it moves with it.
 unsafe impl Send for Message {}
 
-/// Queue length that first triggers the overload warning; it doubles after each warning.
+/// Queue length that first triggers the overload warning; it then doubles past the length seen.
 const OVERLOAD_THRESHOLD: usize = 1024;
 /// Initial capacity of a service queue, as upstream.
 const DEFAULT_QUEUE_SIZE: usize = 64;
@@ -78,7 +78,8 @@ impl ServiceQueue {
             Some(msg) => {
                 let left = ring.messages.len();
                 let mut overload = 0;
-                if left > ring.overload_threshold {
+                // Doubles until past the length, as upstream: one warning per crossing.
+                while left > ring.overload_threshold {
                     overload = left;
                     ring.overload_threshold *= 2;
                 }
@@ -233,8 +234,12 @@ mod tests {
             q.push(msg(0, i));
         }
         assert_eq!(q.pop().unwrap().overload, 2999);
-        assert_eq!(q.pop().unwrap().overload, 2998, "2998 still passes the doubled threshold 2048");
-        assert_eq!(q.pop().unwrap().overload, 0, "the threshold is now 4096");
+        assert_eq!(q.pop().unwrap().overload, 0, "the threshold doubled past 2999, to 4096");
+        for i in 0..2000 {
+            q.push(msg(0, i));
+        }
+        assert_eq!(q.pop().unwrap().overload, 4997, "4997 passes 4096");
+        assert_eq!(q.pop().unwrap().overload, 0, "the threshold is now 8192");
         while q.pop().is_some() {}
         for i in 0..1100 {
             q.push(msg(0, i));
