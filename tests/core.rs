@@ -288,3 +288,56 @@ fn cpath_template_without_question_mark() {
     let (out, _) = bad_config("cpath = \"./cservice/logger.so\"\n");
     assert!(out.stderr.contains("Invalid C service path"), "{out}");
 }
+
+// ---------------------------------------------------------------- queues, modules, sessions
+
+#[test]
+fn overload_warning_doubles() {
+    // 1500 messages left behind the first pop, then 4499: two warnings, as upstream,
+    // whose threshold doubles until it passes the length it reported.
+    let out = scenario("overload", &config("overload", 4, 0, ""));
+    let warnings: Vec<&str> = out.lines().into_iter().filter(|l| l.contains("May overload")).collect();
+    let want = ["May overload, message queue length = 1500", "May overload, message queue length = 4499"];
+    assert_eq!(warnings.len(), 2, "expected exactly two overload warnings, got {warnings:#?}\n{out}");
+    for (line, want) in warnings.iter().zip(want) {
+        assert!(line.ends_with(want), "{line:?} is not {want:?}");
+    }
+}
+
+#[test]
+fn module_cap_of_32() {
+    // Copies of testsvc as modules m00.testsvc ... m39.testsvc: the logger and testsvc
+    // are loaded already, so 30 more fit under upstream's 32-module cap.
+    let so = c_service("testsvc");
+    let node = Node::new();
+    let dir = node.dir().join("mods");
+    std::fs::create_dir(&dir).unwrap();
+    for i in 0..40 {
+        std::fs::copy(&so, dir.join(format!("m{i:02}.testsvc.so"))).unwrap();
+    }
+    let cpath = format!("{};{}/?.so", default_cpath(), dir.display());
+    let cfg = config("modcap 40", 4, 0, &format!("cpath = {}", lua_str(&cpath)));
+    let out = node.run(&cfg, LIMIT);
+    assert_passed(&out, "modcap");
+    assert_success(&out);
+    assert!(out.contains("modcap loaded=30"), "expected 30 more modules to load\n{out}");
+    assert!(out.contains("m30.testsvc"), "the refused module is not named in the log\n{out}");
+}
+
+#[test]
+fn create_returning_null_fails_the_launch() {
+    c_service("nullcreate");
+    let out = scenario("nullcreate", &config("nullcreate", 4, 0, ""));
+    assert!(!out.contains("nullcreate: init called"), "_init ran on a NULL instance\n{out}");
+    assert!(!out.contains("nullcreate: release called"), "_release ran on a NULL instance\n{out}");
+}
+
+#[test]
+fn session_wraps_to_1() {
+    // 2^31 sessions from one service: positive and consecutive, 0x7fffffff then 1. The
+    // loop takes seconds (more on a busy machine), hence a wider hang guard.
+    c_service("testsvc");
+    let out = run_node(&config("wrap", 2, 0, ""), Duration::from_secs(600));
+    assert_passed(&out, "wrap");
+    assert_success(&out);
+}

@@ -967,6 +967,128 @@ lastexit_cb(struct testsvc *t, int type, int session, uint32_t source, const voi
 	skynet_command(t->ctx, "EXIT", NULL);
 }
 
+/* ---------------------------------------------------------------- overload */
+
+#define OVERLOAD_FIRST 1500
+#define OVERLOAD_MORE 3000
+
+/* queues OVERLOAD_FIRST messages to itself before its queue is scheduled: the first
+ * pop leaves 1500 behind (> 1024: warning, threshold 2048). The first of them queues
+ * 3000 more: the next pop leaves 4499 (> 2048: warning, and the threshold doubles
+ * past it, to 8192). core.rs checks that exactly these two warnings are logged. */
+static int
+overload_init(struct testsvc *t, const char *args) {
+	int i;
+	(void)args;
+	for (i = 0; i < OVERLOAD_FIRST; i++)
+		CHECK0(t, send_text(t, t->self, "fill") == 0, "can't queue fill %d", i);
+	return 0;
+}
+
+static void
+overload_cb(struct testsvc *t, int type, int session, uint32_t source, const void *msg, size_t sz) {
+	(void)session;
+	if (is_start(t, type, source, msg, sz)) {
+		t->step = 1;
+	} else {
+		CHECK(t, type == PTYPE_TEXT && source == t->self && is_text(msg, sz, "fill"),
+			"unexpected type %d from :%x", type, source);
+		if (t->count++ == 0) {
+			int i;
+			CHECK(t, t->step == 0, "start came before the messages queued in init");
+			for (i = 0; i < OVERLOAD_MORE; i++)
+				CHECK(t, send_text(t, t->self, "fill") == 0, "can't queue more fill %d", i);
+		}
+	}
+	if (t->step == 1 && t->count == OVERLOAD_FIRST + OVERLOAD_MORE)
+		pass(t);
+}
+
+/* ---------------------------------------------------------------- modcap */
+
+/* "modcap <n>": launches m00.testsvc, m01.testsvc, ... (copies of this module that
+ * core.rs made) until one fails or n succeeded, and reports how many loaded. */
+static int
+modcap_init(struct testsvc *t, const char *args) {
+	CHECK0(t, args && sscanf(args, "%d", &t->expect) == 1, "modcap needs a count");
+	return 0;
+}
+
+static void
+modcap_cb(struct testsvc *t, int type, int session, uint32_t source, const void *msg, size_t sz) {
+	if (is_start(t, type, source, msg, sz)) {
+		int loaded;
+		for (loaded = 0; loaded < t->expect; loaded++)
+			if (launch(t, "m%02d.testsvc idle", loaded) == 0)
+				break;
+		skynet_error(t->ctx, "modcap loaded=%d", loaded);
+		CHECK(t, loaded < t->expect, "all %d modules loaded: no cap", loaded);
+		/* the node goes on: a module already loaded launches again, and so does testsvc */
+		CHECK(t, launch(t, "m00.testsvc idle") != 0, "relaunching a loaded module failed after the cap");
+		CHECK(t, launch(t, "m%02d.testsvc idle", loaded) == 0, "the module over the cap loaded later");
+		t->peer = launch(t, "testsvc echo");
+		CHECK(t, t->peer != 0, "LAUNCH testsvc echo failed after the cap");
+		t->session[0] = skynet_send(t->ctx, 0, t->peer, PTYPE_TEXT | PTYPE_TAG_ALLOCSESSION, 0, "alive", 5);
+		CHECK(t, t->session[0] > 0, "send to echo failed");
+		return;
+	}
+	CHECK(t, type == PTYPE_RESPONSE && source == t->peer && session == t->session[0] && is_text(msg, sz, "alive"),
+		"bad echo reply: type %d session %d from :%x", type, session, source);
+	pass(t);
+}
+
+/* ---------------------------------------------------------------- nullcreate */
+
+/* tests/c/nullcreate.c's _create returns NULL: LAUNCH fails (upstream: no instance, no
+ * context) and the node goes on */
+static void
+nullcreate_cb(struct testsvc *t, int type, int session, uint32_t source, const void *msg, size_t sz) {
+	if (is_start(t, type, source, msg, sz)) {
+		const char *r = skynet_command(t->ctx, "LAUNCH", "nullcreate");
+		CHECK(t, r == NULL, "LAUNCH of a module whose _create returns NULL returned %s", r);
+		r = skynet_command(t->ctx, "LAUNCH", "nullcreate again");
+		CHECK(t, r == NULL, "second LAUNCH nullcreate returned %s", r);
+		t->peer = launch(t, "testsvc echo");
+		CHECK(t, t->peer != 0, "LAUNCH testsvc echo failed");
+		t->session[0] = skynet_send(t->ctx, 0, t->peer, PTYPE_TEXT | PTYPE_TAG_ALLOCSESSION, 0, "alive", 5);
+		CHECK(t, t->session[0] > 0, "send to echo failed");
+		return;
+	}
+	CHECK(t, type == PTYPE_RESPONSE && source == t->peer && session == t->session[0],
+		"bad echo reply: type %d session %d from :%x", type, session, source);
+	pass(t);
+}
+
+/* ---------------------------------------------------------------- wrap */
+
+/* allocates sessions (destination 0, no payload: nothing is sent) until the counter
+ * passes 0x7fffffff: each is the previous + 1, and the one after 0x7fffffff is 1 */
+static void
+wrap_cb(struct testsvc *t, int type, int session, uint32_t source, const void *msg, size_t sz) {
+	int prev, s;
+	uint64_t n;
+	(void)session;
+	if (!is_start(t, type, source, msg, sz))
+		return;
+	prev = skynet_send(t->ctx, 0, 0, PTYPE_TAG_ALLOCSESSION, 0, NULL, 0);
+	CHECK(t, prev > 0, "first session %d", prev);
+	for (n = 0; prev != 0x7fffffff; n++) {
+		s = skynet_send(t->ctx, 0, 0, PTYPE_TAG_ALLOCSESSION, 0, NULL, 0);
+		if (s != prev + 1) {
+			fail(t, "session %d after %d (%llu allocated)", s, prev, (unsigned long long)n);
+			return;
+		}
+		prev = s;
+	}
+	s = skynet_send(t->ctx, 0, 0, PTYPE_TAG_ALLOCSESSION, 0, NULL, 0);
+	CHECK(t, s == 1, "the session after 0x7fffffff is %d, not 1", s);
+	s = skynet_send(t->ctx, 0, 0, PTYPE_TAG_ALLOCSESSION, 0, NULL, 0);
+	CHECK(t, s == 2, "the session after the wrap's 1 is %d, not 2", s);
+	const char *r = skynet_command(t->ctx, "TIMEOUT", "0");
+	CHECK(t, r != NULL && strcmp(r, "3") == 0, "TIMEOUT after the wrap allocated session %s, not 3", r ? r : "NULL");
+	pass(t);
+}
+
 /* ---------------------------------------------------------------- module entry points */
 
 static const struct role roles[] = {
@@ -994,6 +1116,10 @@ static const struct role roles[] = {
 	{ "logon", scenario_init, logon_cb, 1 },
 	{ "abort", scenario_init, abort_cb, 1 },
 	{ "lastexit", scenario_init, lastexit_cb, 1 },
+	{ "overload", overload_init, overload_cb, 1 },
+	{ "modcap", modcap_init, modcap_cb, 1 },
+	{ "nullcreate", scenario_init, nullcreate_cb, 1 },
+	{ "wrap", scenario_init, wrap_cb, 1 },
 	{ NULL, NULL, NULL, 0 },
 };
 
