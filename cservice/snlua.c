@@ -13,6 +13,7 @@
 #include <lualib.h>
 #include <lauxlib.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -292,25 +293,278 @@ open_profile(lua_State *L) {
 	return 1;
 }
 
-/* ---- skynet.codecache: no shared code cache here, so it only keeps the API ---- */
+/* ---- skynet.codecache: compiled chunks shared by every snlua in the process ----
+ * Stock Lua cannot share protos between states, so the cache keeps each file's
+ * bytecode (with debug info, so tracebacks keep their lines) and a hit undumps it
+ * instead of parsing the source again. As upstream, a cached file is not re-read
+ * until clear(); mode() picks per state whether loads fill the cache (ON), only use
+ * it (EXIST) or bypass it (OFF).
+ */
+
+enum { CACHE_OFF, CACHE_EXIST, CACHE_ON };
+static const char *const cache_modes[] = { "OFF", "EXIST", "ON", NULL };
+static const char cache_mode_key = 0;	/* its address keys the mode in the registry */
+
+#define CACHE_SLOTS 1024
+
+struct chunk {
+	struct chunk *next;
+	ATOM_INT ref;	/* one for the cache, one per load in progress */
+	size_t size;
+	char *name;
+	char code[];
+};
+
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct chunk *cache_slots[CACHE_SLOTS];
+
+static unsigned
+name_slot(const char *name) {
+	unsigned h = 2166136261u;
+	for (; *name; name++) {
+		h = (h ^ (unsigned char)*name) * 16777619u;
+	}
+	return h % CACHE_SLOTS;
+}
+
+static void
+chunk_release(struct chunk *c) {
+	if (ATOM_FDEC(&c->ref) == 1) {
+		free(c->name);
+		free(c);
+	}
+}
+
+/* The cached chunk for name with a reference taken, or NULL. */
+static struct chunk *
+chunk_acquire(const char *name) {
+	struct chunk *c;
+	pthread_mutex_lock(&cache_lock);
+	for (c = cache_slots[name_slot(name)]; c; c = c->next) {
+		if (strcmp(c->name, name) == 0) {
+			ATOM_FINC(&c->ref);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&cache_lock);
+	return c;
+}
+
+/* Adds c unless another service cached the same file first. */
+static void
+chunk_insert(struct chunk *c) {
+	unsigned slot = name_slot(c->name);
+	struct chunk *old;
+	pthread_mutex_lock(&cache_lock);
+	for (old = cache_slots[slot]; old; old = old->next) {
+		if (strcmp(old->name, c->name) == 0) {
+			break;
+		}
+	}
+	if (old == NULL) {
+		c->next = cache_slots[slot];
+		cache_slots[slot] = c;
+	}
+	pthread_mutex_unlock(&cache_lock);
+	if (old) {
+		chunk_release(c);
+	}
+}
 
 static int
-nothing(lua_State *L) {
+cache_clear(lua_State *L) {
+	struct chunk *dropped = NULL;
+	int i;
 	(void)L;
+	pthread_mutex_lock(&cache_lock);
+	for (i = 0; i < CACHE_SLOTS; i++) {
+		while (cache_slots[i]) {
+			struct chunk *c = cache_slots[i];
+			cache_slots[i] = c->next;
+			c->next = dropped;
+			dropped = c;
+		}
+	}
+	pthread_mutex_unlock(&cache_lock);
+	while (dropped) {
+		struct chunk *c = dropped;
+		dropped = c->next;
+		chunk_release(c);
+	}
 	return 0;
+}
+
+static int
+cache_level(lua_State *L) {
+	int level = CACHE_ON;
+	if (lua_rawgetp(L, LUA_REGISTRYINDEX, &cache_mode_key) == LUA_TNUMBER) {
+		level = (int)lua_tointeger(L, -1);
+	}
+	lua_pop(L, 1);
+	return level;
+}
+
+static int
+cache_mode(lua_State *L) {
+	if (lua_isnoneornil(L, 1)) {
+		lua_pushstring(L, cache_modes[cache_level(L)]);
+		return 1;
+	}
+	lua_pushinteger(L, luaL_checkoption(L, 1, NULL, cache_modes));
+	lua_rawsetp(L, LUA_REGISTRYINDEX, &cache_mode_key);
+	return 0;
+}
+
+struct dump_buffer {
+	char *data;
+	size_t size;
+	size_t cap;
+};
+
+static int
+dump_writer(lua_State *L, const void *p, size_t sz, void *ud) {
+	struct dump_buffer *b = ud;
+	(void)L;
+	if (b->size + sz > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		char *data;
+		while (cap < b->size + sz) {
+			cap *= 2;
+		}
+		data = realloc(b->data, cap);
+		if (data == NULL) {
+			return 1;
+		}
+		b->data = data;
+		b->cap = cap;
+	}
+	memcpy(b->data + b->size, p, sz);
+	b->size += sz;
+	return 0;
+}
+
+/* Caches the bytecode of the function on the top of L; a failure only skips caching. */
+static void
+cache_function(lua_State *L, const char *name) {
+	struct dump_buffer b = { NULL, 0, 0 };
+	struct chunk *c = NULL;
+	size_t len = strlen(name);
+	if (lua_dump(L, dump_writer, &b, 0) == 0) {
+		c = malloc(sizeof(*c) + b.size);
+	}
+	if (c) {
+		c->name = malloc(len + 1);
+		if (c->name == NULL) {
+			free(c);
+			c = NULL;
+		}
+	}
+	if (c) {
+		memcpy(c->name, name, len + 1);
+		memcpy(c->code, b.data, b.size);
+		c->size = b.size;
+		c->next = NULL;
+		ATOM_INIT(&c->ref, 1);
+		chunk_insert(c);
+	}
+	free(b.data);
+}
+
+/* luaL_loadfilex through the cache; same results and error messages. */
+static int
+load_cached(lua_State *L, const char *name, const char *mode) {
+	int level = cache_level(L);
+	struct chunk *c;
+	int status;
+	if (level == CACHE_OFF) {
+		return luaL_loadfilex(L, name, mode);
+	}
+	c = chunk_acquire(name);
+	if (c) {
+		lua_pushfstring(L, "@%s", name);
+		status = luaL_loadbufferx(L, c->code, c->size, lua_tostring(L, -1), "b");
+		lua_remove(L, -2);
+		chunk_release(c);
+		return status;
+	}
+	status = luaL_loadfilex(L, name, mode);
+	if (status == LUA_OK && level == CACHE_ON) {
+		cache_function(L, name);
+	}
+	return status;
+}
+
+/* loadfile([filename [, mode [, env]]]) as the base library's, cached by file name. */
+static int
+cached_loadfile(lua_State *L) {
+	const char *name = luaL_optstring(L, 1, NULL);
+	const char *mode = luaL_optstring(L, 2, NULL);
+	int env = !lua_isnone(L, 3) ? 3 : 0;
+	int status = name ? load_cached(L, name, mode) : luaL_loadfilex(L, NULL, mode);
+	if (status != LUA_OK) {
+		luaL_pushfail(L);
+		lua_insert(L, -2);
+		return 2;
+	}
+	if (env) {
+		lua_pushvalue(L, env);
+		if (lua_setupvalue(L, -2, 1) == NULL) {
+			lua_pop(L, 1);
+		}
+	}
+	return 1;
+}
+
+/* package.searchers[2] through the cache: finds name on package.path, as stock Lua. */
+static int
+cached_searcher(lua_State *L) {
+	const char *name = luaL_checkstring(L, 1);
+	const char *file;
+	lua_getglobal(L, "package");
+	lua_getfield(L, -1, "searchpath");
+	lua_pushvalue(L, 1);
+	lua_getfield(L, -3, "path");
+	if (lua_type(L, -1) != LUA_TSTRING) {
+		return luaL_error(L, "'package.path' must be a string");
+	}
+	lua_call(L, 2, 2);
+	file = lua_tostring(L, -2);
+	if (file == NULL) {
+		return 1;	/* searchpath's list of tried files */
+	}
+	if (load_cached(L, file, NULL) != LUA_OK) {
+		return luaL_error(L, "error loading module '%s' from file '%s':\n\t%s",
+			name, file, lua_tostring(L, -1));
+	}
+	lua_pushstring(L, file);
+	return 2;
 }
 
 static int
 open_codecache(lua_State *L) {
 	static const luaL_Reg funcs[] = {
-		{ "clear", nothing },
-		{ "mode", nothing },
+		{ "clear", cache_clear },
+		{ "mode", cache_mode },
+		{ "loadfile", cached_loadfile },
 		{ NULL, NULL },
 	};
 	luaL_newlib(L, funcs);
-	lua_getglobal(L, "loadfile");
-	lua_setfield(L, -2, "loadfile");
 	return 1;
+}
+
+/* Every Lua file the service loads (loader, require, loadfile) goes through the cache. */
+static void
+install_codecache(lua_State *L) {
+	luaL_requiref(L, "skynet.codecache", open_codecache, 0);
+	lua_getfield(L, -1, "loadfile");
+	lua_setglobal(L, "loadfile");
+	lua_pop(L, 1);
+	lua_getglobal(L, "package");
+	if (lua_getfield(L, -1, "searchers") == LUA_TTABLE) {
+		lua_pushcfunction(L, cached_searcher);
+		lua_rawseti(L, -2, 2);
+	}
+	lua_pop(L, 2);
 }
 
 /* ---- boot ---- */
@@ -389,8 +643,7 @@ boot(struct snlua *s, const char *args, size_t sz) {
 	install_profile(L);
 	lua_pushlightuserdata(L, ctx);
 	lua_setfield(L, LUA_REGISTRYINDEX, "skynet_context");
-	luaL_requiref(L, "skynet.codecache", open_codecache, 0);
-	lua_pop(L, 1);
+	install_codecache(L);
 	lua_gc(L, LUA_GCGEN, 0, 0);
 
 	set_global_env(L, ctx, "LUA_PATH", "lua_path", "./lualib/?.lua;./lualib/?/init.lua");
@@ -401,7 +654,7 @@ boot(struct snlua *s, const char *args, size_t sz) {
 	lua_settop(L, 0);
 	lua_pushcfunction(L, traceback);
 	loader = env_or(ctx, "lualoader", "./lualib/loader.lua");
-	if (luaL_loadfile(L, loader) != LUA_OK) {
+	if (load_cached(L, loader, NULL) != LUA_OK) {
 		skynet_error(ctx, "Can't load %s : %s", loader, lua_tostring(L, -1));
 		report_failure(ctx);
 		return 1;

@@ -198,3 +198,11 @@ fn lua_loads_c_modules() {
     assert!(out.status.success(), "{}", show(&out));
     assert_eq!(text(&out.stdout), "5\n", "{}", show(&out));
 }
+
+/// The process-wide code cache behind loadfile and require: a cached file is not re-read
+/// until clear(), the per-state modes ON/EXIST/OFF, debug info and env kept, shared
+/// between services.
+#[test]
+fn code_cache() {
+    lua_test("snlua_codecache", "", Layout::Single, "", LIMIT);
+}
