@@ -19,8 +19,8 @@
 #define COLOR_RED "\x1B[31m"
 #define COLOR_OFF "\x1B[0m"
 
-/* where the newest callback box is anchored in the registry */
-#define CALLBACK_KEY "callback_context"
+/* the registry slot (keyed by this address) anchoring the newest callback box */
+static const char callback_key = 0;
 
 /* the source lines a trace line quotes at most */
 #define TRACE_LEVELS 3
@@ -114,7 +114,7 @@ forward_cb(struct skynet_context *ctx, void *ud, int type, int session, uint32_t
 /* the previous callback has returned for good once the core calls the new one: let it go */
 static void
 release_previous(lua_State *co) {
-	if (lua_getfield(co, LUA_REGISTRYINDEX, CALLBACK_KEY) == LUA_TUSERDATA) {
+	if (lua_rawgetp(co, LUA_REGISTRYINDEX, &callback_key) == LUA_TUSERDATA) {
 		lua_pushnil(co);
 		lua_setiuservalue(co, -2, 2);
 	}
@@ -149,9 +149,9 @@ lcallback(lua_State *L) {
 	lua_pushcfunction(box->co, traceback);
 	lua_pushvalue(L, 1);
 	lua_xmove(L, box->co, 1);
-	lua_getfield(L, LUA_REGISTRYINDEX, CALLBACK_KEY);
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &callback_key);
 	lua_setiuservalue(L, 2, 2);
-	lua_setfield(L, LUA_REGISTRYINDEX, CALLBACK_KEY);
+	lua_rawsetp(L, LUA_REGISTRYINDEX, &callback_key);
 	skynet_callback(ctx, box, forward ? first_forward_cb : first_message_cb);
 	return 0;
 }

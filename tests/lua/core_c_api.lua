@@ -85,6 +85,17 @@ end
 local function run()
 	local self = skynet.self()
 
+	-- the module needs snlua's registry.skynet_context
+	local open = package.loadlib(assert(package.searchpath("skynet", package.cpath)), "luaopen_skynet_core")
+	assert(type(open) == "function", "luaopen_skynet_core")
+	local registry = debug.getregistry()
+	local ctx = registry.skynet_context
+	registry.skynet_context = nil
+	local ok, err = pcall(open)
+	registry.skynet_context = ctx
+	assert(not ok and tostring(err):find("Init skynet context first", 1, true), "without a context")
+	assert(type(open().send) == "function", "with a context")
+
 	-- sessions
 	local s1, s2 = c.genid(), c.genid()
 	assert(math.type(s1) == "integer" and s1 > 0 and s2 > s1, "genid")
