@@ -41,9 +41,12 @@ linux: core $(CSERVICE) $(LUACLIB) $(LUA_BIN)
 
 # cargo decides what to rebuild; the copy keeps ./skynet in step with the selected features.
 # Copy then rename, so a running ./skynet (Text file busy) does not stop the build.
+# Plug-ins built against the other Lua version must not survive a LUA= switch.
 core:
 	cargo build $(CARGO_FLAGS)
 	cp target/release/skynet skynet.new && mv -f skynet.new skynet
+	@if ! cmp -s 3rd/lua/VERSION .lua-version; then \
+		rm -f $(CSERVICE) luaclib/*.so 3rd/lua/lua; cp 3rd/lua/VERSION .lua-version; fi
 
 %.so: %.c $(wildcard include/*.h) | core
 	$(CC) $(CFLAGS) $(SHARED) -o $@ $<
@@ -69,4 +72,4 @@ bench: linux
 clean:
 	cargo clean
 	rm -f skynet cservice/*.so examples/cservice/*.so luaclib/*.so
-	rm -rf 3rd/lua
+	rm -rf 3rd/lua .lua-version
