@@ -16,10 +16,6 @@ fn each_layout(name: &str) -> Vec<Output> {
     LAYOUTS.iter().map(|&layout| lua_test(name, "", layout, "", LIMIT)).collect()
 }
 
-fn single(name: &str) -> Output {
-    lua_test(name, "", Layout::Single, "", LIMIT)
-}
-
 fn assert_line(out: &Output, needle: &str) {
     assert!(out.contains(needle), "no line containing {needle:?}\n\n{out}");
 }
@@ -78,19 +74,20 @@ fn services_and_launcher() {
 
 #[test]
 fn cmemory_prints_memory() {
-    let out = single("core_cmemory");
-    assert!(out.stdout.contains("Total memory:"), "cmemory printed no total\n\n{out}");
-    assert!(out.stdout.contains("Total block:"), "cmemory printed no block count\n\n{out}");
+    for out in each_layout("core_cmemory") {
+        assert!(out.stdout.contains("Total memory:"), "cmemory printed no total\n\n{out}");
+        assert!(out.stdout.contains("Total block:"), "cmemory printed no block count\n\n{out}");
+    }
 }
 
 #[test]
 fn queue_critical_section() {
-    single("core_queue");
+    each_layout("core_queue");
 }
 
 #[test]
 fn skynet_coroutine() {
-    single("core_coroutine");
+    each_layout("core_coroutine");
 }
 
 #[test]
@@ -105,7 +102,7 @@ fn service_new() {
 
 #[test]
 fn mqueue() {
-    single("core_mqueue");
+    each_layout("core_mqueue");
 }
 
 #[test]
@@ -119,12 +116,12 @@ fn debug_protocol() {
 
 #[test]
 fn require_and_init() {
-    single("core_require");
+    each_layout("core_require");
 }
 
 #[test]
 fn forward_type_and_filter() {
-    single("core_manager");
+    each_layout("core_manager");
 }
 
 #[test]

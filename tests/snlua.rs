@@ -30,15 +30,17 @@ fn boot_environment() {
 /// and the node carries on launching services.
 #[test]
 fn loader_error_is_logged_with_traceback() {
-    let out = lua_test("snlua_loaderr", "", Layout::Single, "", LIMIT);
-    let line = out
-        .lines()
-        .into_iter()
-        .find(|l| l.contains("lua loader error : ") && l.contains("snlua_broken fails on purpose"))
-        .map(str::to_string);
-    assert!(line.is_some(), "no loader error for snlua_broken\n\n{out}");
-    assert_line(&out, "stack traceback:");
-    assert_line(&out, "snlua_no_such_service");
+    for layout in LAYOUTS {
+        let out = lua_test("snlua_loaderr", "", layout, "", LIMIT);
+        let line = out
+            .lines()
+            .into_iter()
+            .find(|l| l.contains("lua loader error : ") && l.contains("snlua_broken fails on purpose"))
+            .map(str::to_string);
+        assert!(line.is_some(), "no loader error for snlua_broken\n\n{out}");
+        assert_line(&out, "stack traceback:");
+        assert_line(&out, "snlua_no_such_service");
+    }
 }
 
 /// A loader file that can't be loaded is reported as upstream does.
@@ -58,20 +60,24 @@ fn missing_loader_is_reported() {
 /// skynet.memlimit caps one service's heap, and big heaps are reported.
 #[test]
 fn memory_limit_and_warnings() {
-    let out = lua_test("snlua_memlimit", "", Layout::Single, "", LIMIT);
-    assert_line(&out, "Set memory limit to 4.00 M");
-    assert_line(&out, "Memory warning ");
+    for layout in LAYOUTS {
+        let out = lua_test("snlua_memlimit", "", layout, "", LIMIT);
+        assert_line(&out, "Set memory limit to 4.00 M");
+        assert_line(&out, "Memory warning ");
+    }
 }
 
 /// SIGNAL 0 breaks an endless loop with the error "signal 0"; SIGNAL 1 reports memory.
 #[test]
 fn signal_breaks_endless_loop() {
-    let out = lua_test("snlua_signal", "", Layout::Single, "", LIMIT);
-    assert_line(&out, "recv a signal 0");
-    let broken = out.lines().into_iter().any(|l| l.contains("signal 0") && !l.contains("recv a signal"));
-    assert!(broken, "the loop was not broken with \"signal 0\"\n\n{out}");
-    assert_line(&out, "recv a signal 1");
-    assert_line(&out, "Current Memory ");
+    for layout in LAYOUTS {
+        let out = lua_test("snlua_signal", "", layout, "", LIMIT);
+        assert_line(&out, "recv a signal 0");
+        let broken = out.lines().into_iter().any(|l| l.contains("signal 0") && !l.contains("recv a signal"));
+        assert!(broken, "the loop was not broken with \"signal 0\"\n\n{out}");
+        assert_line(&out, "recv a signal 1");
+        assert_line(&out, "Current Memory ");
+    }
 }
 
 // ---- the stand-alone interpreter ----
@@ -204,5 +210,7 @@ fn lua_loads_c_modules() {
 /// between services.
 #[test]
 fn code_cache() {
-    lua_test("snlua_codecache", "", Layout::Single, "", LIMIT);
+    for layout in LAYOUTS {
+        lua_test("snlua_codecache", "", layout, "", LIMIT);
+    }
 }
