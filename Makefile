@@ -2,6 +2,7 @@
 #   make linux            Lua 5.4, jemalloc with per-service memory accounting
 #   make linux LUA=5.5    Lua 5.5 (skynet master's API)
 #   make linux MALLOC=libc  the system allocator, no accounting (upstream's NOUSE_JEMALLOC)
+#   make linux TLS=0      no luaclib/ltls.so even where OpenSSL's headers are installed
 #   make test             build, then run every test
 #   make bench            benchmarks (OTHER=/path/to/another/skynet for a side-by-side ratio)
 
@@ -28,11 +29,16 @@ CFLAGS := -O2 -g -Wall -Werror -fPIC -Iinclude -I3rd/lua
 SHARED := -shared
 
 CSERVICE := $(patsubst %.c,%.so,$(wildcard cservice/*.c examples/cservice/*.c))
-# Every lualib-src/lua-*.c goes into luaclib/skynet.so (one luaopen_skynet_* each), except
-# the stand-alone client modules, which go into luaclib/client.so as upstream.
-CLIENT_SRC := $(wildcard lualib-src/lua-clientsocket.c)
-SKYNET_SRC := $(filter-out $(CLIENT_SRC),$(wildcard lualib-src/*.c))
-LUACLIB := $(if $(SKYNET_SRC),luaclib/skynet.so) $(if $(CLIENT_SRC),luaclib/client.so)
+# Every lualib-src/*.c goes into luaclib/skynet.so (one luaopen_skynet_* each), except the
+# stand-alone client socket and the optional TLS module. luaclib/client.so holds the
+# client modules for scripts run by 3rd/lua/lua; crypt is in both, as upstream.
+CLIENT_SRC := $(wildcard lualib-src/lua-clientsocket.c lualib-src/lua-crypt.c lualib-src/lsha1.c)
+SKYNET_SRC := $(filter-out lualib-src/lua-clientsocket.c lualib-src/ltls.c,$(wildcard lualib-src/*.c))
+# luaclib/ltls.so (upstream's TLS_MODULE) is built on OpenSSL when its headers are there
+# (libssl-dev); TLS=0 or TLS=1 forces the choice.
+TLS ?= $(if $(wildcard /usr/include/openssl/ssl.h),1,0)
+LUACLIB := $(if $(SKYNET_SRC),luaclib/skynet.so) $(if $(CLIENT_SRC),luaclib/client.so) \
+	$(if $(filter 1,$(TLS)),$(if $(wildcard lualib-src/ltls.c),luaclib/ltls.so))
 LUA_BIN := $(if $(wildcard tools/lua.c),3rd/lua/lua)
 
 .PHONY: all linux core test bench clean
@@ -55,9 +61,13 @@ luaclib/skynet.so: $(SKYNET_SRC) $(wildcard lualib-src/*.h) $(wildcard include/*
 	@mkdir -p luaclib
 	$(CC) $(CFLAGS) -Ilualib-src $(SHARED) -o $@ $(SKYNET_SRC)
 
-luaclib/client.so: $(CLIENT_SRC) | core
+luaclib/client.so: $(CLIENT_SRC) $(wildcard lualib-src/*.h) | core
 	@mkdir -p luaclib
-	$(CC) $(CFLAGS) $(SHARED) -o $@ $(CLIENT_SRC)
+	$(CC) $(CFLAGS) -Ilualib-src $(SHARED) -o $@ $(CLIENT_SRC)
+
+luaclib/ltls.so: lualib-src/ltls.c | core
+	@mkdir -p luaclib
+	$(CC) $(CFLAGS) $(SHARED) -o $@ $< -lssl -lcrypto
 
 # The stand-alone interpreter for client scripts, on the library the core embeds.
 3rd/lua/lua: tools/lua.c | core
