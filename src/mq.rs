@@ -114,11 +114,15 @@ impl Default for ServiceQueue {
 ///
 /// Wake-up policy: a push wakes a sleeper only when there is more queued work than awake
 /// workers to take it, so a ping-pong between two services runs on one worker without a
-/// syscall per message, while a burst fans out to the sleepers.
+/// syscall per message, while a burst fans out to the sleepers. Pushes never wake more
+/// workers than there are CPUs: extra awake workers would only trade the CPUs back and
+/// forth through futex wake-ups. The timer's `wake_if_pending` still adds one per tick,
+/// so work behind a worker stuck in a long callback is picked up.
 pub struct GlobalQueue<T> {
     queue: SegQueue<T>,
     sleeping: AtomicUsize,
     workers: AtomicUsize,
+    max_awake: AtomicUsize,
     lock: Mutex<()>,
     wakeup: Condvar,
     quit: AtomicBool,
@@ -131,6 +135,7 @@ impl<T> GlobalQueue<T> {
             queue: SegQueue::new(),
             sleeping: AtomicUsize::new(0),
             workers: AtomicUsize::new(0),
+            max_awake: AtomicUsize::new(0),
             lock: Mutex::new(()),
             wakeup: Condvar::new(),
             quit: AtomicBool::new(false),
@@ -139,7 +144,9 @@ impl<T> GlobalQueue<T> {
 
     /// Records how many workers serve this queue.
     pub fn set_workers(&self, n: usize) {
+        let cpus = std::thread::available_parallelism().map_or(n, |c| c.get());
         self.workers.store(n, Ordering::Relaxed);
+        self.max_awake.store(n.min(cpus).max(1), Ordering::Relaxed);
     }
 
     /// Schedules a service and wakes a sleeper if the awake workers cannot cover the backlog.
@@ -150,7 +157,7 @@ impl<T> GlobalQueue<T> {
         let sleeping = self.sleeping.load(Ordering::Relaxed);
         if sleeping > 0 {
             let awake = self.workers.load(Ordering::Relaxed).saturating_sub(sleeping);
-            if self.queue.len() > awake {
+            if awake < self.max_awake.load(Ordering::Relaxed) && self.queue.len() > awake {
                 self.wake_one();
             }
         }
