@@ -1,0 +1,2 @@
+-- Upstream's name for the login example: ./skynet examples/config.login
+include "login/config"

@@ -1,0 +1,133 @@
+//! snax.loginserver and snax.msgserver: the protocol in detail from a client inside a node
+//! (tests/lua/login_protocol.lua), and the login example (examples/login) end to end with
+//! examples/login/client.lua on our `lua` interpreter.
+
+mod common;
+
+use common::*;
+use std::process::{Command, Output as ProcessOutput, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+const LIMIT: Duration = Duration::from_secs(60);
+
+#[test]
+fn login_protocol() {
+    for layout in LAYOUTS {
+        let args = format!("{} {}", free_port(), free_port());
+        let out = lua_test("login_protocol", &args, layout, "", LIMIT);
+        // the master and its pool of `instance = 3` slaves
+        let launched = out.lines().into_iter().filter(|l| l.contains("LAUNCH snlua login_server")).count();
+        assert_eq!(launched, 4, "one master and three slaves\n{out}");
+        assert!(out.contains("User slow is already login"), "the 406 case was reported\n{out}");
+    }
+}
+
+/// examples/login/config with the given ports for the login server and the gate, and the
+/// harbor settings of `layout`. The node runs in the crate root, as the config expects.
+fn example_config(layout: Layout, login_port: u16, gate_port: u16) -> String {
+    let path = root().join("examples").join("login").join("config");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("can't read {}: {e}", path.display()));
+    let mut out = String::new();
+    for l in text.lines() {
+        let key = l.split('=').next().unwrap_or("").trim();
+        let replaced = match key {
+            "start" => format!("start = \"main {login_port} {gate_port}\""),
+            "thread" => "thread = 4".to_string(),
+            "harbor" if layout == Layout::Standalone => {
+                let master = format!("127.0.0.1:{}", free_port());
+                format!(
+                    "harbor = 1\nstandalone = {m}\nmaster = {m}\naddress = {a}",
+                    m = lua_str(&master),
+                    a = lua_str(&format!("127.0.0.1:{}", free_port()))
+                )
+            }
+            _ => l.to_string(),
+        };
+        out.push_str(&replaced);
+        out.push('\n');
+    }
+    out
+}
+
+/// Runs examples/login/client.lua against the node, guarded by LIMIT.
+fn run_client(args: &[&str]) -> ProcessOutput {
+    let lua = root().join("3rd").join("lua").join("lua");
+    let client_so = root().join("luaclib").join("client.so");
+    assert!(lua.exists() && client_so.exists(), "run `make linux` first: need {} and {}", lua.display(), client_so.display());
+    let child = Command::new(&lua)
+        .arg("examples/login/client.lua")
+        .args(args)
+        .current_dir(root())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("can't run {}: {e}", lua.display()));
+    let pid = child.id();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(LIMIT) {
+        Ok(out) => out.expect("client.lua output"),
+        Err(_) => {
+            // the client hangs: kill it so the thread can finish
+            let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
+            panic!("examples/login/client.lua did not finish within {LIMIT:?}");
+        }
+    }
+}
+
+fn text(out: &ProcessOutput) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+#[test]
+fn login_example_end_to_end() {
+    for layout in LAYOUTS {
+        let (login_port, gate_port) = (free_port(), free_port());
+        let mut node = start_node(&example_config(layout, login_port, gate_port));
+        node.wait_for_line("login example ready", LIMIT);
+        let (lp, gp) = (login_port.to_string(), gate_port.to_string());
+
+        // login, a request lost to a disconnect, then a reconnect with the next index
+        // that gets the lost answer replayed ("fake" is never run) and a new one
+        let first = run_client(&["127.0.0.1", &lp, &gp]);
+        let said = text(&first);
+        assert!(first.status.success(), "client.lua failed\n{said}");
+        let lines: Vec<&str> = said.lines().collect();
+        assert!(lines.contains(&"200 MQ=="), "login answer with subid 1\n{said}");
+        assert_eq!(lines.iter().filter(|l| **l == "200 OK").count(), 2, "two gate handshakes\n{said}");
+        assert!(lines.contains(&"<===\ttrue\techo\t0"), "the lost response was replayed\n{said}");
+        assert!(lines.contains(&"<===\ttrue\tagain\t1"), "the new request was answered\n{said}");
+        assert!(!said.contains("fake\t0\n<==="), "the replayed session ran again\n{said}");
+        node.wait_for_line("hello is login", LIMIT);
+
+        // The same user again: the login server kicks the first session out.
+        let second = run_client(&["127.0.0.1", &lp, &gp]);
+        let said = text(&second);
+        assert!(second.status.success(), "second client.lua failed\n{said}");
+        assert!(said.lines().any(|l| l == "200 Mg=="), "second login gets subid 2\n{said}");
+        node.wait_for_line("hello@sample is logout", LIMIT);
+
+        // A wrong password.
+        let wrong = run_client(&["127.0.0.1", &lp, &gp, "hello", "nope"]);
+        let said = text(&wrong);
+        assert!(!wrong.status.success(), "client.lua succeeded with a wrong password\n{said}");
+        assert!(said.lines().any(|l| l == "401 Unauthorized"), "401 for a wrong password\n{said}");
+        node.wait_for_line("Invalid password", LIMIT);
+
+        node.kill();
+        let out = node.wait(LIMIT);
+        assert_eq!(out.lines().into_iter().filter(|l| l.contains("LAUNCH snlua logind")).count(), 9, "master and 8 slaves\n{out}");
+        // No Lua error other than the refused password.
+        let ours = ["examples/login/", "snax/loginserver.lua", "snax/msgserver.lua", "snax/gateserver.lua"];
+        let raised: Vec<&str> = out
+            .lines()
+            .into_iter()
+            .filter(|l| l.contains(".lua:") && !l.contains("Invalid password") && ours.iter().any(|f| l.contains(f)))
+            .collect();
+        assert!(raised.is_empty(), "errors in the example node:\n{}\n\n{out}", raised.join("\n"));
+    }
+}
