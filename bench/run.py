@@ -10,6 +10,7 @@ import argparse
 import os
 import re
 import resource
+import shutil
 import socket
 import subprocess
 import sys
@@ -136,6 +137,30 @@ def echo_bench(tree, conns, args, lua_role=None):
         os.unlink(path)
 
 
+def wrk_bench(tree, args):
+    """HTTP keep-alive requests/s and p99 (µs) through httpd, 100 connections, from wrk."""
+    if shutil.which("wrk") is None:
+        return None
+    port = free_port()
+    path = lua_config(tree, f"http_bench {port}", args)
+    node = subprocess.Popen([os.path.join(tree, "skynet"), path], cwd=tree,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        if not wait_port(port, node):
+            return None
+        out = subprocess.run(["wrk", "-t2", "-c100", f"-d{max(1, int(args.seconds))}s", "--latency",
+                              f"http://127.0.0.1:{port}/"], capture_output=True, text=True, timeout=120).stdout
+        rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+        p99 = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        scale = {"us": 1, "ms": 1e3, "s": 1e6}
+        return (float(rps.group(1)) if rps else None,
+                float(p99.group(1)) * scale[p99.group(2)] if p99 else None)
+    finally:
+        node.kill()
+        node.wait()
+        os.unlink(path)
+
+
 def fmt(v):
     return "-" if v is None else f"{v:,.0f}"
 
@@ -178,6 +203,12 @@ def lua_benches(trees, args):
         row(label, [lua_bench(tree, start, name, args) for _, tree in trees], args.other)
     for name, role in LUA_ECHO:
         echo_rows(name, trees, args, role)
+    if shutil.which("wrk") is None:
+        print("httpd: skipped, wrk is not installed (apt-get install wrk)")
+        return
+    results = [wrk_bench(tree, args) for _, tree in trees]
+    row("httpd keep-alive (req/s)", [r[0] if r else None for r in results], args.other)
+    row("httpd keep-alive (p99 µs)", [r[1] if r else None for r in results], False)
 
 
 def c_benches(trees, args):
