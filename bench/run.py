@@ -37,6 +37,8 @@ LUA_BENCHES = [
     ("100k coroutines park (/s)", "lbench sleepers 100000", "lua_park"),
     ("100k coroutines wake (/s)", "lbench sleepers 100000", "lua_wake"),
     ("memory per coroutine (B)", "lbench sleepers 100000", "lua_coroutine_mem"),
+    ("socketchannel order (req/s)", "channel_bench 200000 100", "channel_order"),
+    ("socketchannel session (req/s)", "channel_bench 200000 100", "channel_session"),
 ]
 LUA_ECHO = [("skynet.socket echo", "sockecho"), ("gate.lua echo", "gateecho")]
 
