@@ -1,0 +1,36 @@
+local skynet    = require "skynet"
+local socket    = require "skynet.socket"
+
+--简单echo服务
+function echo(cID, addr)
+    socket.start(cID)
+    while true do
+        local str, endstr = socket.readline(cID)
+        --local str, endstr = socket.readline(cID, "\n")
+        if str then
+            skynet.error("recv " ..str)
+            socket.write(cID, string.upper(str))
+        else
+            socket.close(cID)
+            if endstr then
+                skynet.error("last recv " ..endstr)
+            end
+            skynet.error(addr .. " disconnect")
+            return
+        end
+    end
+end
+
+function accept(cID, addr)
+    skynet.error(addr .. " accepted")
+    skynet.fork(echo, cID, addr)
+end
+
+--服务入口
+skynet.start(function()
+    local addr = "0.0.0.0:" .. skynet.getenv("tutorial_port")
+    skynet.error("listen " .. addr)
+    local lID = socket.listen(addr)
+    assert(lID)
+    socket.start(lID, accept)
+end)
