@@ -213,7 +213,12 @@ fn shed_connection(server: &Server, listen_fd: i32) {
 /// Reads a TCP socket until a read comes back short: DATA per read, the buffer doubling
 /// after a full read and halving when less than half was used. Returns Stop after CLOSE or
 /// ERROR.
+///
+/// The tail read that follows a full one does not halve the buffer (upstream's does): for
+/// requests just over a power of two that would split every request in two DATA messages,
+/// and a reply written in two pieces then waits for a delayed ACK (Nagle).
 fn read_stream(server: &Server, sock: &mut Socket) -> Flow {
+    let mut grew = false;
     loop {
         let size = sock.read_size;
         let mut buf = MallocBuf::with_capacity(size);
@@ -237,12 +242,13 @@ fn read_stream(server: &Server, sock: &mut Socket) -> Flow {
         sock.stat_read(n);
         server.emit(sock.owner, Message::buffer(SKYNET_SOCKET_TYPE_DATA, sock.id, n as i32, buf));
         if n < size {
-            if size > MIN_READ_BUFFER && n * 2 < size {
+            if !grew && size > MIN_READ_BUFFER && n * 2 < size {
                 sock.read_size = size / 2;
             }
             return Flow::Continue;
         }
         sock.read_size = size * 2;
+        grew = true;
     }
 }
 

@@ -138,3 +138,21 @@ pub(super) fn socket_row(id: i32) -> Option<SocketInfo> {
     unsafe { super::super::info_release(list) };
     row
 }
+
+/// Requests just over the 64-byte start size: the first is split (64 + 2) and grows the
+/// buffer; the tail read must not shrink it again, so each later request is one DATA.
+#[test]
+fn tail_read_keeps_the_grown_buffer() {
+    let h = Harness::start();
+    let (id, mut stream) = std_pair(&h);
+    let request = pattern(66);
+    stream.write_all(&request).expect("write");
+    assert_eq!(receive(&h, id, 66), request);
+    for _ in 0..5 {
+        stream.write_all(&request).expect("write");
+        let got = h.expect(id, SKYNET_SOCKET_TYPE_DATA);
+        assert_eq!(got.data, request, "a 66-byte request arrived split");
+    }
+    super::super::close(3, id);
+    h.expect(id, SKYNET_SOCKET_TYPE_CLOSE);
+}
