@@ -47,16 +47,21 @@ impl Poll {
     }
 
     /// Serves events until an Exit request arrives.
+    ///
+    /// Requests go before the socket events of the same batch: a request queued before
+    /// data arrived (a `start` handing the socket to a new owner, say) then applies to
+    /// that data. Upstream handles them after the batch, so such data can reach the old
+    /// owner.
     pub(super) fn run(&mut self) {
         loop {
             let Some(n) = self.server.poller.wait(&mut self.events) else { return };
+            let woken = self.events[..n].iter().any(|e| e.u64 == WAKE_TOKEN);
+            if woken && !self.run_requests() {
+                return;
+            }
             for i in 0..n {
                 let event = Event::from(self.events[i]);
-                if event.token == WAKE_TOKEN {
-                    if !self.run_requests() {
-                        return;
-                    }
-                } else {
+                if event.token != WAKE_TOKEN {
                     self.dispatch(event);
                 }
             }
