@@ -1,4 +1,4 @@
-//! The user's skynet tutorial (a Chinese guide, chapters 3-9 and 13) as acceptance tests:
+//! The user's skynet tutorial (a Chinese guide, chapters 3-11, 13-15 and 18) as acceptance tests:
 //! its example services live in `tests/tutorial/chNN/` as the tutorial prints them (only
 //! ports, typos that break them, and hard-coded paths changed; see the comments there).
 //!
@@ -752,7 +752,12 @@ fn ch07_other_protocol() {
 
 #[test]
 fn ch07_proxies() {
-    for dirs in [&["ch07/s7131", "ch07"][..], &["ch07/s7132", "ch07/s7131", "ch07"][..]] {
+    // 7.13.1's first proxy (ch07/proxy.lua) answers with skynet.ret(skynet.rawcall(...)):
+    // it hands on a response the core frees again after the callback, a double free on
+    // upstream too (the tutorial's 7.13.2 fixes it with forward_type). Under load the
+    // block is reused by the next message and that message arrives garbled, so only the
+    // forward_type proxy is run here.
+    for dirs in [&["ch07/s7132", "ch07/s7131", "ch07"][..]] {
         let mut t = Tut::boot(dirs, "");
         let mut c = t.console();
         c.launch("mydb");
@@ -1047,5 +1052,362 @@ fn ch13_agent() {
     t.expect(&format!("] fd: {fd} disconnect"));
     let quit = t.expect("agent quit");
     assert_eq!(addr_of(&quit), agent);
+    t.assert_no_error();
+}
+
+// ---- chapter 10: socketchannel ----
+
+#[test]
+fn ch10_channel_mode1() {
+    let (mut t, port) = socket_node(&["ch10", "ch09"]);
+    let mut c = t.console();
+    let server = c.launch("serverreadline");
+    t.expect(&format!("] listen 0.0.0.0:{port}"));
+    let cl = c.launch("channelclient");
+    t.wait_count(&cl, "KILL self", 1);
+    // sock:read() returns what arrived, the reply with its newline
+    let said = t.said_by(&cl);
+    let replies: Vec<&String> = said.iter().filter(|m| m.starts_with("recv ")).collect();
+    assert_eq!(replies, ["recv DATA0", "recv DATA1", "recv DATA2"], "{said:?}");
+    t.wait_count(&server, " disconnect", 1);
+    let said = t.said_by(&server);
+    let got: Vec<&String> = said.iter().filter(|m| m.starts_with("recv ")).collect();
+    assert_eq!(got, ["recv data0", "recv data1", "recv data2"], "{said:?}");
+    t.assert_no_error();
+}
+
+#[test]
+fn ch10_channel_mode1_bad_response() {
+    // response returning false: the request raises the reply as its error
+    let (mut t, port) = socket_node(&["ch10/s10false", "ch10", "ch09"]);
+    let mut c = t.console();
+    let server = c.launch("serverreadline");
+    t.expect(&format!("] listen 0.0.0.0:{port}"));
+    let cl = c.launch("channelclient");
+    t.expect_from(&server, "recv data0");
+    let err = t.expect_from(&cl, "error");
+    assert!(err.contains("DATA0"), "{err}");
+    t.settle(&[&cl, &server]);
+    assert!(!t.said_by(&cl).iter().any(|m| m.starts_with("recv ")));
+    assert!(!t.said_by(&server).iter().any(|m| m.contains("data1")));
+}
+
+#[test]
+fn ch10_channel_mode2_sessions() {
+    let (mut t, port) = socket_node(&["ch10", "ch09"]);
+    let mut c = t.console();
+    let server = c.launch("serverreadline");
+    t.expect(&format!("] listen 0.0.0.0:{port}"));
+    let cl = c.launch("channelclient2");
+    let said = t.said(&cl, 3);
+    // the server answers in random order; each reply reaches the request of its session
+    let mut got = said.clone();
+    got.sort();
+    assert_eq!(got, ["recv DATA0 0", "recv DATA1 1", "recv DATA2 2"], "{said:?}");
+    let srv = t.said(&server, 4);
+    let mut reqs: Vec<&String> = srv.iter().filter(|m| m.starts_with("recv ")).collect();
+    reqs.sort();
+    assert_eq!(reqs, ["recv data0", "recv data1", "recv data2"], "{srv:?}");
+    t.assert_no_error();
+}
+
+// ---- chapter 11: dns (against a local responder instead of a public server) ----
+
+fn t2_python() -> &'static str {
+    if std::path::Path::new("/usr/bin/python3").exists() {
+        "/usr/bin/python3"
+    } else {
+        "python3"
+    }
+}
+
+/// `tests/py/tutorial2_dns.py` running; dropping it closes its stdin, which ends it.
+struct T2Dns {
+    child: std::process::Child,
+    /// Kept open: the responder reports each query on it.
+    queries: BufReader<std::process::ChildStdout>,
+    port: u16,
+}
+
+impl T2Dns {
+    fn start() -> T2Dns {
+        let mut child = std::process::Command::new(t2_python())
+            .arg(root().join("tests/py/tutorial2_dns.py"))
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("start tutorial2_dns.py");
+        let mut first = String::new();
+        let mut queries = BufReader::new(child.stdout.take().expect("stdout"));
+        queries.read_line(&mut first).expect("read the responder's port");
+        let port = first.trim().strip_prefix("PORT ").and_then(|p| p.parse().ok());
+        T2Dns { child, queries, port: port.unwrap_or_else(|| panic!("responder said {first:?}")) }
+    }
+
+    /// The next query the responder received.
+    fn query(&mut self) -> String {
+        let mut line = String::new();
+        self.queries.read_line(&mut line).expect("read a query");
+        line.trim_end().to_string()
+    }
+}
+
+impl Drop for T2Dns {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn ch11_dns() {
+    let mut dns = T2Dns::start();
+    let mut t = Tut::boot(&["ch11"], &format!("tutorial_dns_port = {}\n", dns.port));
+    let mut c = t.console();
+    let a = c.launch("test_dns");
+    t.wait_count(&a, "github.com ", 2);
+    // v1.8.0's dns.server returns nothing (the tutorial's older one returned the server),
+    // and dns logs the socket it opens (as v1.8.0 does)
+    let said: Vec<String> = t.said_by(&a).into_iter().filter(|m| !m.starts_with("Udp server open ")).collect();
+    assert_eq!(
+        said,
+        [
+            "nameserver:",
+            "dns.resolve return: 192.30.255.112",
+            "github.com 192.30.255.112",
+            "github.com 192.30.255.113",
+        ]
+    );
+    assert_eq!(dns.query(), "Q github.com");
+
+    // 11.2: one service resolves for everyone
+    c.launch("dnsservice");
+    let q = c.start("testdnsservice getip www.baidu.com");
+    let addr = q.unwrap_or_else(|| addr_of(&t.expect("LAUNCH snlua testdnsservice")));
+    t.assert_said(&addr, &["dnsservice Test: www.baidu.com 14.215.177.39", "KILL self"]);
+    assert_eq!(dns.query(), "Q www.baidu.com");
+    t.assert_no_error();
+}
+
+// ---- chapter 14: loginserver ----
+
+/// What a client script run by `3rd/lua/lua` printed, and whether it exited with 0.
+struct T2Client {
+    out: String,
+    ok: bool,
+}
+
+fn t2_spawn_client(script: &str, port: u16) -> std::process::Child {
+    t2_spawn_client2(script, port, 0)
+}
+
+/// The client with the login server's port and the msgserver's.
+fn t2_spawn_client2(script: &str, port: u16, port2: u16) -> std::process::Child {
+    std::process::Command::new(root().join("3rd/lua/lua"))
+        .arg(format!("tests/tutorial/{script}"))
+        .current_dir(root())
+        .env("TUTORIAL_PORT", port.to_string())
+        .env("TUTORIAL_PORT2", port2.to_string())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start 3rd/lua/lua")
+}
+
+fn t2_finish_client(child: std::process::Child) -> T2Client {
+    // The client ends on its own: the server answers or closes the socket.
+    let done = child.wait_with_output().expect("wait for the client");
+    let out = format!("{}{}", String::from_utf8_lossy(&done.stdout), String::from_utf8_lossy(&done.stderr));
+    T2Client { out, ok: done.status.success() }
+}
+
+fn t2_client(script: &str, port: u16) -> T2Client {
+    t2_finish_client(t2_spawn_client(script, port))
+}
+
+fn login_node(dirs: &[&str]) -> (Tut, u16, String) {
+    let (mut t, port) = socket_node(dirs);
+    let master = t.console().launch("mylogin");
+    t.expect_from(&master, &format!("login server listen at : 127.0.0.1 {port}"));
+    (t, port, master)
+}
+
+/// The hex secret a client printed (`secret is \t<hex>`).
+fn t2_secret(out: &str) -> String {
+    let line = out.lines().find(|l| l.starts_with("secret is")).unwrap_or_else(|| panic!("no secret\n{out}"));
+    last_word(line)
+}
+
+#[test]
+fn ch14_login() {
+    let (mut t, port, master) = login_node(&["ch14"]);
+    let slaves = t.messages().iter().filter(|(_, m)| m.starts_with("LAUNCH snlua mylogin")).count();
+    assert_eq!(slaves, 9, "the master and eight slaves\n{}", t.node.output_so_far());
+    for n in 1..=9 {
+        let r = t2_client("ch14/myclient.lua", port);
+        assert!(r.ok, "{}", r.out);
+        let secret = t2_secret(&r.out);
+        assert!(r.out.contains(&format!("200 {}", base64_digits(n))), "{}", r.out);
+        assert!(r.out.contains(&format!("login ok, subid=\t{n}")), "{}", r.out);
+        let conn = t.expect("] connect from 127.0.0.1:");
+        assert_ne!(addr_of(&conn), master, "a slave does the handshake");
+        // (the tutorial's auth_handler prints the global `uid`, which is nil)
+        let auth = t.expect("] nil@sample:password");
+        assert_eq!(addr_of(&auth), addr_of(&conn));
+        t.expect_from(&master, &format!("hello@sample is login, secret is {secret}"));
+    }
+    t.assert_no_error();
+}
+
+/// base64 of the decimal digits of n (n < 10).
+fn base64_digits(n: u32) -> String {
+    let b = b'0' + n as u8;
+    let table = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    format!("{}{}==", table[(b >> 2) as usize] as char, table[((b & 3) << 4) as usize] as char)
+}
+
+#[test]
+fn ch14_login_refused() {
+    let (mut t, port, master) = login_node(&["ch14"]);
+    // 14.5: wrong password
+    let r = t2_client("ch14/s145/myclient.lua", port);
+    assert!(!r.ok && r.out.contains("401 Unauthorized"), "{}", r.out);
+    t.expect("] nil@sample:wrongpasswd");
+    let err = t.expect_from(&master, "invalid client (fd = ");
+    assert!(err.contains("Invalid password"), "{err}");
+    // 14.6 (second): a wrong hmac. v1.8.0 answers 401 (the tutorial's older skynet: 400)
+    let r = t2_client("ch14/s148/myclient.lua", port);
+    assert!(!r.ok && r.out.contains("401 Unauthorized"), "{}", r.out);
+    let err = t.expect_from(&master, "invalid client (fd = ");
+    assert!(err.contains("challenge failed"), "{err}");
+    assert_eq!(t.said_by(&master).iter().filter(|m| m.contains(" is login")).count(), 0);
+}
+
+#[test]
+fn ch14_login_handler_fails() {
+    let (mut t, port, master) = login_node(&["ch14/s146", "ch14"]);
+    let r = t2_client("ch14/myclient.lua", port);
+    assert!(!r.ok && r.out.contains("403 Forbidden"), "{}", r.out);
+    t.expect_from(&master, "hello@sample is login, secret is ");
+    let err = t.expect_from(&master, "invalid client (fd = ");
+    assert!(err.contains("login_handler"), "{err}");
+}
+
+#[test]
+fn ch14_multilogin_off() {
+    let (mut t, port, master) = login_node(&["ch14/s147", "ch14"]);
+    let first = t2_spawn_client("ch14/myclient.lua", port);
+    // the second arrives while the first one's login_handler sleeps
+    t.expect_from(&master, "hello@sample is login");
+    let second = t2_client("ch14/myclient.lua", port);
+    assert!(!second.ok && second.out.contains("406 Not Acceptable"), "{}", second.out);
+    let first = t2_finish_client(first);
+    assert!(first.ok && first.out.contains("login ok, subid=\t1"), "{}", first.out);
+}
+
+// ---- chapter 18: http ----
+
+#[test]
+fn ch18_httpd_and_httpc() {
+    let (mut t, port) = socket_node(&["ch18"]);
+    let mut c = t.console();
+    let httpd = c.launch("testhttpd");
+    // testhttpd's start returned after launching all 20 agents
+    let agents: Vec<String> =
+        t.node.output_so_far().lines().filter(|l| l.contains("LAUNCH snlua testhttpagent")).map(addr_of).collect();
+    assert_eq!(agents.len(), 20, "{}", t.node.output_so_far());
+
+    // a browser's request, by hand
+    let mut s = client(port);
+    s.write_all(format!("GET /?color=blue&text=abc HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n").as_bytes()).unwrap();
+    let reply = read_to_end(&mut s);
+    assert!(reply.starts_with("HTTP/1.1 200 "), "{reply}");
+    assert!(reply.contains("\r\n\r\n<body bgcolor=\"blue\">abc</body>\n"), "{reply}");
+    let pass = t.expect_from(&httpd, "connected, pass it to agent ");
+    assert_eq!(format!(":{}", last_word(&pass).trim_start_matches(':')), agents[0]);
+    t.expect_from(&agents[0], &format!("header host 127.0.0.1:{port}"));
+    t.expect_from(&agents[0], "path: /");
+    let mut q = t.said(&agents[0], 4)[2..4].to_vec();
+    q.sort();
+    assert_eq!(q, ["query: color= blue", "query: text= abc"]);
+
+    // 18.2: httpc against it; the second agent serves it
+    // The client runs in its start and exits there. Its prints (flushed by Lua's print)
+    // are the untagged lines.
+    assert_eq!(c.start("testhttpclient"), None);
+    let cl = addr_of(&t.expect("LAUNCH snlua testhttpclient"));
+    let mark = t.cursor;
+    t.expect_all(&[&format!("GET 127.0.0.1:{port}"), "[header] =====>", "content-length\t32", "[body] =====>\t200"]);
+    t.expect("<body bgcolor=\"blue\">abc</body>");
+    t.expect_from(&cl, "KILL self");
+    let printed: Vec<&String> = t.log[mark..].iter().filter(|l| !l.starts_with("[:")).collect();
+    assert_eq!(printed.last().map(|l| l.as_str()), Some("true"), "pcall(main) succeeded: {printed:?}");
+    let mut q = t.said(&agents[1], 4)[2..4].to_vec();
+    q.sort();
+    assert_eq!(q, ["query: color= blue", "query: text= abc"]);
+    assert!(t.said_by(&agents[1])[0].starts_with(&format!("header host 127.0.0.1:{port}")));
+    t.assert_no_error();
+}
+
+// ---- chapter 15: msgserver ----
+
+#[test]
+fn ch15_msgserver_lua_commands() {
+    let port2 = free_port();
+    let mut t = Tut::boot(&["ch15"], &format!("tutorial_port2 = {port2}\n"));
+    let starter = t.console().launch("sendtomsgserver");
+    let gate = addr_of(&t.expect("LAUNCH snlua simplemsgserver"));
+    t.assert_said(&starter, &["lua login subid 1"]);
+    let user = "bnpoc29mdA==@c2FtcGxl#MQ==";
+    t.assert_said(
+        &gate,
+        &[
+            format!("Listen on 0.0.0.0:{port2}"),
+            "register_handler invoked name sample".into(),
+            "login_handler invoke nzhsoft 11111111".into(),
+            format!("uid nzhsoft login, username {user}"),
+            "logout_handler invoke nzhsoft 1".into(),
+            "kick_handler invoke nzhsoft 1".into(),
+        ],
+    );
+    // closed: nobody accepts on the port any more
+    t.settle(&[&gate]);
+    if let Ok(mut late) = TcpStream::connect(("127.0.0.1", port2)) {
+        late.set_read_timeout(Some(LIMIT)).expect("set_read_timeout");
+        let mut buf = Vec::new();
+        let got = late.read_to_end(&mut buf);
+        assert!(got.is_err() || buf.is_empty(), "the gate still serves: {got:?}");
+    }
+    t.assert_no_error();
+}
+
+#[test]
+fn ch15_login_then_msgserver() {
+    let port = free_port();
+    let port2 = free_port();
+    let mut t = Tut::boot(&["ch15"], &format!("{}tutorial_port2 = {port2}\n", port_config(port)));
+    t.console().launch("testmsgserver");
+    let master = addr_of(&t.expect(&format!("] login server listen at : 127.0.0.1 {port}")));
+    let gate = addr_of(&t.expect("LAUNCH snlua mymsgserver"));
+    t.expect_from(&gate, &format!("Listen on 0.0.0.0:{port2}"));
+    t.expect_from(&master, "cmd register_gate");
+
+    let r = t2_finish_client(t2_spawn_client2("ch15/myclient.lua", port, port2));
+    assert!(r.ok, "{}", r.out);
+    let lines: Vec<&str> = r.out.lines().collect();
+    let secret = t2_secret(&r.out);
+    assert_eq!(
+        lines[1..],
+        ["200 MQ==", "login ok, subid=\t1", "connect", "200 OK", "===>\techo\t0", "<===\ttrue\tECHO\t0", "disconnect"],
+        "{}",
+        r.out
+    );
+    let user = "bnpoc29mdA==@c2FtcGxl#MQ==";
+    t.expect("] nzhsoft@sample:password");
+    t.expect_from(&master, &format!("nzhsoft@sample is login, secret is {secret}"));
+    t.expect_from(&gate, &format!("uid nzhsoft login, username {user}"));
+    t.expect_from(&gate, &format!("recv echo from {user}"));
+    t.expect_from(&gate, &format!("{user} disconnect"));
     t.assert_no_error();
 }
