@@ -27,11 +27,37 @@ struct Tut {
     master: String,
 }
 
-/// `extra` config lines putting the given `tests/tutorial/` dirs first on the service and
-/// module paths (so each section's own version of a same-named file wins).
+/// `extra` config lines putting the given dirs first on the service and module paths (so
+/// each section's own version of a same-named file wins). A relative dir is under
+/// `tests/tutorial/`; an absolute one is a `variant`'s.
 fn search_paths(dirs: &[&str]) -> String {
-    let list: String = dirs.iter().map(|d| format!("root..\"tests/tutorial/{d}/?.lua;\"..")).collect();
+    let list: String = dirs.iter().map(|d| format!("{}..", lua_str(&format!("{}/?.lua;", tutorial_path(d))))).collect();
     format!("luaservice = {list}luaservice\nlua_path = {list}lua_path\n")
+}
+
+/// A path under `tests/tutorial/`, or an absolute one as it is.
+fn tutorial_path(p: &str) -> String {
+    if p.starts_with('/') {
+        p.to_string()
+    } else {
+        format!("{}/tests/tutorial/{p}", root().display())
+    }
+}
+
+/// A section that changes one line of a program: writes `tests/tutorial/<file>` with `from`
+/// (which must occur once) replaced by `to` into `target/tutorial/<section>/` and returns
+/// that dir, to put first on the search paths or to run the file from.
+fn variant(section: &str, file: &str, from: &str, to: &str) -> String {
+    let text = std::fs::read_to_string(tutorial_path(file)).unwrap_or_else(|e| panic!("read {file}: {e}"));
+    assert_eq!(text.matches(from).count(), 1, "{from:?} must occur once in {file}");
+    let dir = root().join("target/tutorial").join(section);
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("create {}: {e}", dir.display()));
+    let name = std::path::Path::new(file).file_name().expect("a file name");
+    // Another test may read the file now: write aside, then rename into place.
+    let tmp = dir.join(format!(".{}.{}", name.to_string_lossy(), std::process::id()));
+    std::fs::write(&tmp, text.replace(from, to)).unwrap_or_else(|e| panic!("write {}: {e}", tmp.display()));
+    std::fs::rename(&tmp, dir.join(name)).unwrap_or_else(|e| panic!("rename into {}: {e}", dir.display()));
+    dir.display().to_string()
 }
 
 impl Tut {
@@ -1079,7 +1105,8 @@ fn ch10_channel_mode1() {
 #[test]
 fn ch10_channel_mode1_bad_response() {
     // response returning false: the request raises the reply as its error
-    let (mut t, port) = socket_node(&["ch10/s10false", "ch10", "ch09"]);
+    let s10false = variant("s10false", "ch10/channelclient.lua", "return true, sock:read()", "return false, sock:read()");
+    let (mut t, port) = socket_node(&[&s10false, "ch10", "ch09"]);
     let mut c = t.console();
     let server = c.launch("serverreadline");
     t.expect(&format!("] listen 0.0.0.0:{port}"));
@@ -1204,7 +1231,7 @@ fn t2_spawn_client(script: &str, port: u16) -> std::process::Child {
 /// The client with the login server's port and the msgserver's.
 fn t2_spawn_client2(script: &str, port: u16, port2: u16) -> std::process::Child {
     std::process::Command::new(root().join("3rd/lua/lua"))
-        .arg(format!("tests/tutorial/{script}"))
+        .arg(tutorial_path(script))
         .current_dir(root())
         .env("TUTORIAL_PORT", port.to_string())
         .env("TUTORIAL_PORT2", port2.to_string())
@@ -1271,13 +1298,15 @@ fn base64_digits(n: u32) -> String {
 fn ch14_login_refused() {
     let (mut t, port, master) = login_node(&["ch14"]);
     // 14.5: wrong password
-    let r = t2_client("ch14/s145/myclient.lua", port);
+    let s145 = variant("s145", "ch14/myclient.lua", "pass = \"password\"", "pass = \"wrongpasswd\"");
+    let r = t2_client(&format!("{s145}/myclient.lua"), port);
     assert!(!r.ok && r.out.contains("401 Unauthorized"), "{}", r.out);
     t.expect("] nil@sample:wrongpasswd");
     let err = t.expect_from(&master, "invalid client (fd = ");
     assert!(err.contains("Invalid password"), "{err}");
     // 14.6 (second): a wrong hmac. v1.8.0 answers 401 (the tutorial's older skynet: 400)
-    let r = t2_client("ch14/s148/myclient.lua", port);
+    let s148 = variant("s148", "ch14/myclient.lua", "crypt.hmac64(challenge, secret)", "crypt.hmac64(\"11111111\", secret)");
+    let r = t2_client(&format!("{s148}/myclient.lua"), port);
     assert!(!r.ok && r.out.contains("401 Unauthorized"), "{}", r.out);
     let err = t.expect_from(&master, "invalid client (fd = ");
     assert!(err.contains("challenge failed"), "{err}");
@@ -1286,7 +1315,10 @@ fn ch14_login_refused() {
 
 #[test]
 fn ch14_login_handler_fails() {
-    let (mut t, port, master) = login_node(&["ch14/s146", "ch14"]);
+    // 14.6 adds error("login_handler") to mylogin's login_handler, after its log line.
+    let logged = "crypt.hexencode(secret)))";
+    let s146 = variant("s146", "ch14/mylogin.lua", logged, &format!("{logged}\n    error(\"login_handler\")"));
+    let (mut t, port, master) = login_node(&[&s146, "ch14"]);
     let r = t2_client("ch14/myclient.lua", port);
     assert!(!r.ok && r.out.contains("403 Forbidden"), "{}", r.out);
     t.expect_from(&master, "hello@sample is login, secret is ");
@@ -1296,7 +1328,9 @@ fn ch14_login_handler_fails() {
 
 #[test]
 fn ch14_multilogin_off() {
-    let (mut t, port, master) = login_node(&["ch14/s147", "ch14"]);
+    // 14.7 makes login_handler sleep 5 s after taking a subid.
+    let s147 = variant("s147", "ch14/mylogin.lua", "subid = subid + 1", "subid = subid + 1\n    skynet.sleep(500)");
+    let (mut t, port, master) = login_node(&[&s147, "ch14"]);
     let first = t2_spawn_client("ch14/myclient.lua", port);
     // the second arrives while the first one's login_handler sleeps
     t.expect_from(&master, "hello@sample is login");

@@ -8,19 +8,9 @@ local NAME = "channel_order"
 local port, dead_port = ...
 port = math.tointeger(tonumber(port))
 dead_port = math.tointeger(tonumber(dead_port))
-local failures = 0
 
-local function check(cond, what, ...)
-	if not cond then
-		failures = failures + 1
-		skynet.error("TEST " .. NAME .. " FAIL", what, ...)
-	end
-	return cond
-end
-
-local function same(got, want, what)
-	return check(got == want, what, "got", tostring(got), "want", tostring(want))
-end
+local T = require "testcase" (NAME)
+local check, same = T.check, T.same
 
 -- One reply line: "-why" is a refusal, "!..." a reply the reader can't make sense of.
 local function line_reader(sock)
@@ -263,8 +253,5 @@ skynet.start(function()
 		local ok, err = pcall(case)
 		check(ok, "case raised", tostring(err))
 	end
-	if failures == 0 then
-		skynet.error("TEST " .. NAME .. " PASS")
-	end
-	skynet.abort()
+	T.finish()
 end)

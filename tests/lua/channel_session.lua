@@ -6,19 +6,9 @@ local sc = require "skynet.socketchannel"
 
 local NAME = "channel_session"
 local port = math.tointeger(tonumber((...)))
-local failures = 0
 
-local function check(cond, what, ...)
-	if not cond then
-		failures = failures + 1
-		skynet.error("TEST " .. NAME .. " FAIL", what, ...)
-	end
-	return cond
-end
-
-local function same(got, want, what)
-	return check(got == want, what, "got", tostring(got), "want", tostring(want))
-end
+local T = require "testcase" (NAME)
+local check, same = T.check, T.same
 
 -- "<session> ok|more|err <data>": more is a part of a longer reply.
 local function respond(sock)
@@ -119,8 +109,5 @@ end
 skynet.start(function()
 	local ok, err = pcall(cases)
 	check(ok, "cases raised", tostring(err))
-	if failures == 0 then
-		skynet.error("TEST " .. NAME .. " PASS")
-	end
-	skynet.abort()
+	T.finish()
 end)

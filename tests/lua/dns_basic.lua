@@ -7,19 +7,9 @@ local dns = require "skynet.dns"
 local NAME = "dns_basic"
 local port, hosts_file = ...
 port = math.tointeger(tonumber(port))
-local failures = 0
 
-local function check(cond, what, ...)
-	if not cond then
-		failures = failures + 1
-		skynet.error("TEST " .. NAME .. " FAIL", what, ...)
-	end
-	return cond
-end
-
-local function same(got, want, what)
-	return check(got == want, what, "got", tostring(got), "want", tostring(want))
-end
+local T = require "testcase" (NAME)
+local check, same = T.check, T.same
 
 local function list(t)
 	return type(t) == "table" and table.concat(t, ",") or tostring(t)
@@ -106,8 +96,5 @@ end
 skynet.start(function()
 	local ok, err = pcall(cases)
 	check(ok, "cases raised", tostring(err))
-	if failures == 0 then
-		skynet.error("TEST " .. NAME .. " PASS")
-	end
-	skynet.abort()
+	T.finish()
 end)

@@ -11,19 +11,9 @@ local NAME = "login_protocol"
 local login_port, gate_port = ...
 login_port = math.tointeger(tonumber(login_port))
 gate_port = math.tointeger(tonumber(gate_port))
-local failures = 0
 
-local function check(cond, what, ...)
-	if not cond then
-		failures = failures + 1
-		skynet.error("TEST " .. NAME .. " FAIL", what, ...)
-	end
-	return cond
-end
-
-local function same(got, want, what)
-	return check(got == want, what, "got", tostring(got), "want", tostring(want))
-end
+local T = require "testcase" (NAME)
+local check, same = T.check, T.same
 
 ---------------------------------------------------------------- "hold" requests
 
@@ -346,8 +336,5 @@ skynet.start(function()
 	test_replays()
 	test_kick_and_logout(gate)
 
-	if failures == 0 then
-		skynet.error("TEST " .. NAME .. " PASS")
-	end
-	skynet.abort()
+	T.finish()
 end)

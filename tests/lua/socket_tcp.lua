@@ -5,19 +5,9 @@ require "skynet.manager"
 local socket = require "skynet.socket"
 
 local NAME = "socket_tcp"
-local failures = 0
 
-local function check(cond, what, ...)
-	if not cond then
-		failures = failures + 1
-		skynet.error("TEST " .. NAME .. " FAIL", what, ...)
-	end
-	return cond
-end
-
-local function same(got, want, what)
-	return check(got == want, what, "got", tostring(got), "want", tostring(want))
-end
+local T = require "testcase" (NAME)
+local check, same = T.check, T.same
 
 -- A one-shot value one coroutine hands to another.
 local function future()
@@ -398,8 +388,5 @@ skynet.start(function()
 		check(ok, name, err)
 		skynet.error("case", name, "done")
 	end
-	if failures == 0 then
-		skynet.error("TEST " .. NAME .. " PASS")
-	end
-	skynet.abort()
+	T.finish()
 end)

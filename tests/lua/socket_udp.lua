@@ -8,19 +8,9 @@ local NAME = "socket_udp"
 local port1, port2 = ...
 port1 = math.tointeger(tonumber(port1))
 port2 = math.tointeger(tonumber(port2))
-local failures = 0
 
-local function check(cond, what, ...)
-	if not cond then
-		failures = failures + 1
-		skynet.error("TEST " .. NAME .. " FAIL", what, ...)
-	end
-	return cond
-end
-
-local function same(got, want, what)
-	return check(got == want, what, "got", tostring(got), "want", tostring(want))
-end
+local T = require "testcase" (NAME)
+local check, same = T.check, T.same
 
 -- Datagrams delivered to a callback, handed to whoever waits for them in order.
 local function inbox()
@@ -126,8 +116,5 @@ skynet.start(function()
 	check(ok, "udp", err)
 	ok, err = pcall(resolve_cases)
 	check(ok, "resolve", err)
-	if failures == 0 then
-		skynet.error("TEST " .. NAME .. " PASS")
-	end
-	skynet.abort()
+	T.finish()
 end)

@@ -7,18 +7,8 @@ local httpc = require "http.httpc"
 local NAME = "tls_httpc"
 local port = ...
 
-local failures = 0
-local function check(cond, what, ...)
-	if not cond then
-		failures = failures + 1
-		skynet.error("TEST " .. NAME .. " FAIL", what, ...)
-	end
-	return cond
-end
-
-local function same(got, want, what)
-	return check(got == want, what, "got", tostring(got), "want", tostring(want))
-end
+local T = require "testcase" (NAME)
+local check, same = T.check, T.same
 
 local function run()
 	local host = "https://127.0.0.1:" .. port
@@ -56,8 +46,5 @@ end
 skynet.start(function()
 	local ok, err = xpcall(run, debug.traceback)
 	check(ok, "error", err)
-	if failures == 0 then
-		skynet.error("TEST " .. NAME .. " PASS")
-	end
-	skynet.abort()
+	T.finish()
 end)

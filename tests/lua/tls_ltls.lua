@@ -5,18 +5,8 @@ local skynet = require "skynet"
 require "skynet.manager"
 
 local NAME = "tls_ltls"
-local failures = 0
-local function check(cond, what, ...)
-	if not cond then
-		failures = failures + 1
-		skynet.error("TEST " .. NAME .. " FAIL", what, ...)
-	end
-	return cond
-end
-
-local function same(got, want, what)
-	return check(got == want, what, "got", tostring(got), "want", tostring(want))
-end
+local T = require "testcase" (NAME)
+local check, same = T.check, T.same
 
 local function fails_with(needle, f, ...)
 	local ok, err = pcall(f, ...)
@@ -91,8 +81,5 @@ end
 skynet.start(function()
 	local ok, err = xpcall(run, debug.traceback)
 	check(ok, "error", err)
-	if failures == 0 then
-		skynet.error("TEST " .. NAME .. " PASS")
-	end
-	skynet.abort()
+	T.finish()
 end)

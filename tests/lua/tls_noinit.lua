@@ -6,14 +6,8 @@ local socket = require "skynet.socket"
 local websocket = require "http.websocket"
 
 local NAME = "tls_noinit"
-local failures = 0
-local function check(cond, what, ...)
-	if not cond then
-		failures = failures + 1
-		skynet.error("TEST " .. NAME .. " FAIL", what, ...)
-	end
-	return cond
-end
+local T = require "testcase" (NAME)
+local check = T.check
 
 local function fails_with(needle, f, ...)
 	local ok, err = pcall(f, ...)
@@ -34,8 +28,5 @@ skynet.start(function()
 	fails_with("enablessl", websocket.connect, "wss://127.0.0.1:" .. port .. "/")
 	socket.close(listener)
 
-	if failures == 0 then
-		skynet.error("TEST " .. NAME .. " PASS")
-	end
-	skynet.abort()
+	T.finish()
 end)

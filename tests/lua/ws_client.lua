@@ -7,18 +7,8 @@ local websocket = require "http.websocket"
 local NAME = "ws_client"
 local port, scheme, host, deadport = ...
 
-local failures = 0
-local function check(cond, what, ...)
-	if not cond then
-		failures = failures + 1
-		skynet.error("TEST " .. NAME .. " FAIL", what, ...)
-	end
-	return cond
-end
-
-local function same(got, want, what)
-	return check(got == want, what, "got", tostring(got), "want", tostring(want))
-end
+local T = require "testcase" (NAME)
+local check, same = T.check, T.same
 
 local function url(path)
 	return string.format("%s://%s:%s%s", scheme, host, port, path)
@@ -95,8 +85,5 @@ skynet.start(function()
 		refused()
 	end, debug.traceback)
 	check(ok, "error", err)
-	if failures == 0 then
-		skynet.error("TEST " .. NAME .. " PASS")
-	end
-	skynet.abort()
+	T.finish()
 end)

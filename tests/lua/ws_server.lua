@@ -11,14 +11,8 @@ local port, protocol = ...
 port = assert(tonumber(port), "port argument")
 protocol = protocol or "ws"
 
-local failures = 0
-local function check(cond, what, ...)
-	if not cond then
-		failures = failures + 1
-		skynet.error("TEST " .. NAME .. " FAIL", what, ...)
-	end
-	return cond
-end
+local T = require "testcase" (NAME)
+local check = T.check
 
 -- What the client's scenarios must have produced here, counted as they happen.
 local seen = {}
@@ -60,10 +54,7 @@ local function finish()
 		waiter = nil
 	end
 	check(missing() == nil, "event never seen:", missing())
-	if failures == 0 then
-		skynet.error("TEST " .. NAME .. " PASS")
-	end
-	skynet.abort()
+	T.finish()
 end
 
 local handle = {}
