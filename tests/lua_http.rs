@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{Shutdown, TcpStream, UdpSocket};
+use std::net::{Shutdown, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -23,11 +23,6 @@ fn python3() -> &'static str {
     } else {
         "python3"
     }
-}
-
-fn free_udp_port() -> u16 {
-    let s = UdpSocket::bind("127.0.0.1:0").expect("bind udp");
-    s.local_addr().expect("local_addr").port()
 }
 
 fn pattern(n: usize) -> Vec<u8> {
@@ -90,7 +85,7 @@ fn url_parsing() {
 #[test]
 fn httpc_against_our_httpd() {
     for layout in LAYOUTS {
-        lua_test("http_loop", &free_udp_port().to_string(), layout, "", LIMIT);
+        lua_test("http_loop", &free_port().to_string(), layout, "", LIMIT);
     }
 }
 

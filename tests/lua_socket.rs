@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream, UdpSocket};
+use std::net::{Shutdown, TcpListener, TcpStream};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -44,11 +44,6 @@ fn sees_close(s: &mut TcpStream) -> bool {
     }
 }
 
-fn free_udp_port() -> u16 {
-    let s = UdpSocket::bind("127.0.0.1:0").expect("bind udp");
-    s.local_addr().expect("local_addr").port()
-}
-
 // ---------------------------------------------------------------- skynet.socket in a node
 
 #[test]
@@ -66,7 +61,7 @@ fn socket_tcp_between_services() {
 #[test]
 fn socket_udp_and_resolve() {
     for layout in LAYOUTS {
-        let args = format!("{} {}", free_udp_port(), free_udp_port());
+        let args = format!("{} {}", free_port(), free_port());
         lua_test("socket_udp", &args, layout, "", LIMIT);
     }
 }

@@ -89,12 +89,6 @@ fn python(script: &str, args: &[String]) {
     );
 }
 
-/// A loopback UDP port that was free a moment ago.
-fn free_udp_port() -> u16 {
-    let s = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind udp 127.0.0.1:0");
-    s.local_addr().expect("local_addr").port()
-}
-
 #[test]
 fn netpack_filter_framing_and_events() {
     // Partial, several, empty and largest packages; close/error forget partials;
@@ -111,7 +105,7 @@ fn socketdriver_buffer_functions() {
 
 #[test]
 fn socketdriver_tcp_and_udp_with_python() {
-    let (port, uport) = (free_port(), free_udp_port());
+    let (port, uport) = (free_port(), free_port());
     let mut node = start_node(&lua_config(&format!("sockdrv_tcp {port} {uport}"), Layout::Single, ""));
     node.wait_for_line("SOCKDRV READY", LIMIT);
     python(SOCKDRV_CLIENT, &[port.to_string(), uport.to_string()]);

@@ -397,10 +397,25 @@ pub enum Layout {
 /// Both layouts, for tests that must hold under each.
 pub const LAYOUTS: [Layout; 2] = [Layout::Single, Layout::Standalone];
 
-/// A loopback TCP port that was free a moment ago (the kernel picks it).
+/// A port free for TCP and UDP on every address, below the kernel's ephemeral range
+/// (32768 and up on Linux) so that no outgoing connection takes it before the node binds
+/// it, and never handed out twice by this process.
 pub fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    l.local_addr().expect("local_addr").port()
+    use std::sync::atomic::{AtomicU32, Ordering};
+    const FIRST: u32 = 20000;
+    const SPAN: u32 = 12000;
+    // Spread processes apart; test binaries normally run one after another anyway.
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let _ = NEXT.compare_exchange(0, 1 + std::process::id() % SPAN, Ordering::Relaxed, Ordering::Relaxed);
+    for _ in 0..SPAN {
+        let port = (FIRST + NEXT.fetch_add(1, Ordering::Relaxed) % SPAN) as u16;
+        let tcp = std::net::TcpListener::bind(("0.0.0.0", port));
+        let udp = std::net::UdpSocket::bind(("0.0.0.0", port));
+        if tcp.is_ok() && udp.is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port in {FIRST}..{}", FIRST + SPAN);
 }
 
 /// A config booting `snlua bootstrap` on our Lua tree with `start` as the main service
