@@ -60,6 +60,29 @@ thread_local! {
     static CURRENT: Cell<u32> = const { Cell::new(u32::MAX) };
     /// Thread CPU time (µs) read after the last profiled callback on this thread, 0 if none.
     static CPU_MARK: Cell<u64> = const { Cell::new(0) };
+    /// The payload of the message this thread is dispatching while the core still owns it
+    /// (null once the callback freed it or handed it on).
+    static PAYLOAD: Cell<*mut c_void> = const { Cell::new(std::ptr::null_mut()) };
+}
+
+/// Notes that the running code gave `data` up: freed it, or handed it to a send that takes
+/// ownership (DONTCOPY, a socket MEMORY buffer).
+///
+/// When `data` is the payload of the message being dispatched, the core then leaves it
+/// alone after the callback. Lua code often does this to the message it is handling
+/// (`netpack.tostring`, `skynet.ret(skynet.rawcall(...))` in a proxy, `skynet.redirect`
+/// of the received message): upstream frees such a block a second time after the
+/// callback, which corrupts the heap.
+pub fn payload_released(data: *mut c_void) {
+    if data.is_null() {
+        return;
+    }
+    // try_with: free() may run while the thread's locals are being torn down.
+    let _ = PAYLOAD.try_with(|p| {
+        if p.get() == data {
+            p.set(std::ptr::null_mut());
+        }
+    });
 }
 
 /// Thread tags stored as the current handle of non-worker threads, as upstream.
@@ -364,6 +387,9 @@ pub fn send(
     data: *mut c_void,
     sz: usize,
 ) -> i32 {
+    if ty & PTYPE_TAG_DONTCOPY != 0 {
+        payload_released(data);
+    }
     let own = ctx.map_or(0, |c| c.handle);
     if sz > MESSAGE_TYPE_MASK {
         skynet_error!(own, "error: The message to {destination:x} is too large");
@@ -409,6 +435,9 @@ pub fn send_name(
     data: *mut c_void,
     sz: usize,
 ) -> i32 {
+    if ty & PTYPE_TAG_DONTCOPY != 0 {
+        payload_released(data);
+    }
     let own = ctx.map_or(0, |c| c.handle);
     let source = if source == 0 { own } else { source };
     match name.first() {
@@ -497,6 +526,8 @@ fn dispatch_message(ctx: &Context, msg: Message) {
         // this thread is the only one running this service (see `dispatch_batch`).
         unsafe { cb(ctx.as_ptr(), ud, ty, msg.session, msg.source, msg.data, sz) }
     };
+    // Nested dispatch (dispatch_all from a callback) restores the outer payload afterwards.
+    let outer = PAYLOAD.replace(msg.data);
     let kept = if PROFILE.load(Ordering::Relaxed) {
         // The thread CPU clock is a syscall: read it once per message, using the previous
         // reading as this message's start (the few instructions between count as its cost).
@@ -514,7 +545,8 @@ fn dispatch_message(ctx: &Context, msg: Message) {
     } else {
         call()
     };
-    if kept == 0 {
+    let still_ours = PAYLOAD.replace(outer) == msg.data;
+    if kept == 0 && still_ours {
         free(msg.data);
     }
 }

@@ -341,3 +341,10 @@ fn session_wraps_to_1() {
     assert_passed(&out, "wrap");
     assert_success(&out);
 }
+
+#[test]
+fn handover_of_the_dispatched_message() {
+    // A callback that frees its message, or sends it on with DONTCOPY, then returns 0: the
+    // core does not free the block again (upstream does, a double free).
+    scenario("handover", &config("handover", 4, 0, ""));
+}

@@ -5,7 +5,7 @@ use std::ffi::{c_char, c_int, c_void};
 
 use super::core::cstr;
 use super::lua::{lua_createtable, lua_pushinteger, lua_rawseti, LuaState};
-use crate::malloc;
+use crate::{context, malloc};
 
 #[cfg(feature = "jemalloc")]
 mod interpose {
@@ -25,16 +25,19 @@ mod interpose {
         unsafe { malloc::alloc_zeroed(n, size) }
     }
 
-    /// `realloc`.
+    /// `realloc`: the old block is gone, as for `free`.
     #[no_mangle]
     pub unsafe extern "C" fn realloc(ptr: *mut c_void, size: usize) -> *mut c_void {
+        context::payload_released(ptr);
         // SAFETY: `ptr` came from this allocator (the C contract).
         unsafe { malloc::resize(ptr, size) }
     }
 
-    /// `free`.
+    /// `free` (and `skynet_free`): also releases the message under dispatch, see
+    /// `context::payload_released`.
     #[no_mangle]
     pub unsafe extern "C" fn free(ptr: *mut c_void) {
+        context::payload_released(ptr);
         // SAFETY: `ptr` came from this allocator (the C contract).
         unsafe { malloc::dealloc(ptr) }
     }

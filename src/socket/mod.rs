@@ -205,8 +205,11 @@ unsafe fn outgoing(buf: &SocketSendBuffer) -> Option<Outgoing<'_>> {
         SOCKET_BUFFER_MEMORY | SOCKET_BUFFER_RAWPOINTER if ptr.is_null() => {
             (buf.sz == 0).then_some(Outgoing::Borrowed(&[]))
         }
-        // SAFETY: the caller hands over a malloc'd block of `sz` bytes.
-        SOCKET_BUFFER_MEMORY => Some(Outgoing::Owned(unsafe { MallocBuf::from_raw(ptr, buf.sz) })),
+        SOCKET_BUFFER_MEMORY => {
+            crate::context::payload_released(ptr.cast());
+            // SAFETY: the caller hands over a malloc'd block of `sz` bytes.
+            Some(Outgoing::Owned(unsafe { MallocBuf::from_raw(ptr, buf.sz) }))
+        }
         // SAFETY: the caller lends `sz` readable bytes for this call.
         SOCKET_BUFFER_RAWPOINTER => Some(Outgoing::Borrowed(unsafe { std::slice::from_raw_parts(ptr, buf.sz) })),
         // Nothing registers the user-object interface (socket_server_userobject) upstream either.

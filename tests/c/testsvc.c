@@ -10,6 +10,8 @@
  */
 
 #include "skynet.h"
+#include "skynet_malloc.h"
+#include "malloc_hook.h"
 
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -51,6 +53,8 @@ struct testsvc {
 	int nchild;
 	int seq[MAX_CHILD];
 	uint64_t last_now;
+	size_t mem;		/* handover: memory charged before the last block was sent */
+	void *ballast;		/* handover: keeps that figure above one block */
 	char text[512];
 	atomic_int inside;
 	atomic_int nsig;
@@ -1089,6 +1093,80 @@ wrap_cb(struct testsvc *t, int type, int session, uint32_t source, const void *m
 	pass(t);
 }
 
+/* ---------------------------------------------------------------- handover */
+
+/* A callback that frees the message it handles, or hands it on with DONTCOPY, and
+ * returns 0: the core must not free that block a second time. The block is charged to
+ * the scenario (it allocated it), so a second free shows as the scenario's memory
+ * dropping by HANDOVER_SIZE; with the core's accounting off (no jemalloc) only the
+ * contents are checked. */
+
+#define HANDOVER_SIZE 65536
+
+static int
+taker_init(struct testsvc *t, const char *args) {
+	(void)t; (void)args;
+	return 0;
+}
+
+/* 'F': free the block and say "freed"; 'B': send the block itself back */
+static void
+taker_cb(struct testsvc *t, int type, int session, uint32_t source, const void *msg, size_t sz) {
+	(void)session;
+	if (type != PTYPE_CLIENT || msg == NULL || sz != HANDOVER_SIZE)
+		return;
+	if (((const char *)msg)[0] == 'F') {
+		skynet_free((void *)msg);
+		send_text(t, source, "freed");
+	} else {
+		skynet_send(t->ctx, 0, source, PTYPE_CLIENT | PTYPE_TAG_DONTCOPY, 0, (void *)msg, sz);
+	}
+}
+
+static int
+handover_send(struct testsvc *t, char fill) {
+	char *block = skynet_malloc(HANDOVER_SIZE);
+	memset(block, fill, HANDOVER_SIZE);
+	return skynet_send(t->ctx, 0, t->peer, PTYPE_CLIENT | PTYPE_TAG_DONTCOPY, 0, block, HANDOVER_SIZE);
+}
+
+/* the scenario's memory is still at least `base` + `extra` (half a block of slack) */
+static int
+handover_charged(size_t base, size_t extra) {
+	if (base == 0)
+		return 1;
+	return malloc_current_memory() + HANDOVER_SIZE / 2 > base + extra;
+}
+
+static void
+handover_cb(struct testsvc *t, int type, int session, uint32_t source, const void *msg, size_t sz) {
+	(void)session;
+	if (is_start(t, type, source, msg, sz)) {
+		t->peer = launch(t, "testsvc taker");
+		CHECK(t, t->peer != 0, "LAUNCH testsvc taker failed");
+		/* the figure is clamped at 0: a second free must not hide below it */
+		t->ballast = skynet_malloc(2 * HANDOVER_SIZE);
+		t->mem = malloc_current_memory();
+		CHECK(t, handover_send(t, 'F') == 0, "send of the block to free failed");
+		t->step = 1;
+	} else if (t->step == 1 && type == PTYPE_TEXT && is_text(msg, sz, "freed")) {
+		CHECK(t, handover_charged(t->mem, 0),
+			"the block the taker freed was freed again: memory %zu, was %zu", malloc_current_memory(), t->mem);
+		t->mem = malloc_current_memory();
+		CHECK(t, handover_send(t, 'B') == 0, "send of the block to bounce failed");
+		t->step = 2;
+	} else if (t->step == 2 && type == PTYPE_CLIENT && source == t->peer) {
+		CHECK(t, sz == HANDOVER_SIZE, "the bounced block has %zu bytes", sz);
+		const char *p = msg;
+		for (size_t i = 0; i < sz; i++)
+			CHECK(t, p[i] == 'B', "the bounced block is garbled at byte %zu", i);
+		CHECK(t, handover_charged(t->mem, HANDOVER_SIZE),
+			"the block the taker sent on was freed behind it: memory %zu, was %zu", malloc_current_memory(), t->mem);
+		skynet_free(t->ballast);
+		pass(t);
+	}
+}
+
 /* ---------------------------------------------------------------- module entry points */
 
 static const struct role roles[] = {
@@ -1102,6 +1180,7 @@ static const struct role roles[] = {
 	{ "sigtarget", sigtarget_init, sigtarget_cb, 0 },
 	{ "spin", spin_init, spin_cb, 0 },
 	{ "sleeper", sleeper_init, idle_cb, 0 },
+	{ "taker", taker_init, taker_cb, 0 },
 	{ "pingpong", scenario_init, pingpong_cb, 1 },
 	{ "reentry", scenario_init, reentry_cb, 1 },
 	{ "deadcall", scenario_init, deadcall_cb, 1 },
@@ -1120,6 +1199,7 @@ static const struct role roles[] = {
 	{ "modcap", modcap_init, modcap_cb, 1 },
 	{ "nullcreate", scenario_init, nullcreate_cb, 1 },
 	{ "wrap", scenario_init, wrap_cb, 1 },
+	{ "handover", scenario_init, handover_cb, 1 },
 	{ NULL, NULL, NULL, 0 },
 };
 

@@ -9,9 +9,7 @@ skynet.register_protocol {
     name = "client",
     id = skynet.PTYPE_CLIENT,
     --需要将网路数据转换成lua字符串，不需要打包，所以不用注册pack函数
-    -- changed from netpack.tostring, which frees msg: the core frees it again after
-    -- dispatch (a double free on upstream too); skynet.tostring only copies
-    unpack = skynet.tostring,
+    unpack = netpack.tostring,
 }
 
 local function task(msg)
