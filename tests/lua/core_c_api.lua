@@ -6,6 +6,7 @@ require "skynet.manager"
 local c = require "skynet.core"
 
 local NAME = "core_c_api"
+local T = require "testcase" (NAME)
 local PTYPE_TEXT = skynet.PTYPE_TEXT
 local mode = ...
 
@@ -72,12 +73,6 @@ skynet.register_protocol {
 	end,
 }
 
-local function fails(what, pattern, f, ...)
-	local ok, err = pcall(f, ...)
-	assert(not ok, what .. ": no error")
-	assert(tostring(err):find(pattern, 1, true), string.format("%s: error %q lacks %q", what, tostring(err), pattern))
-end
-
 local function nothing(what, ...)
 	assert(select("#", ...) == 0, what .. ": expected no result")
 end
@@ -133,7 +128,7 @@ local function run()
 	nothing("tostring(nil)", c.tostring(nil))
 	c.trash(msg, sz)
 	c.trash("strings are left alone", 3)
-	fails("trash of a number", "skynet.trash invalid param number", c.trash, 1, 2)
+	T.raises("skynet.trash invalid param number", "trash of a number", c.trash, 1, 2)
 
 	-- time
 	local now, hpc = c.now(), c.hpc()
@@ -143,10 +138,10 @@ local function run()
 	assert(c.hpc() > hpc, "hpc advances")
 
 	-- send: errors and unreachable destinations
-	fails("address 0", "Invalid service address 0", c.send, 0, PTYPE_TEXT, 0, "x")
-	fails("table address", "must be a string or number", c.send, {}, PTYPE_TEXT, 0, "x")
-	fails("table message", "invalid param table", c.send, self, PTYPE_TEXT, 0, {})
-	fails("nil message", "invalid param nil", c.send, self, PTYPE_TEXT, 0, nil)
+	T.raises("Invalid service address 0", "address 0", c.send, 0, PTYPE_TEXT, 0, "x")
+	T.raises("must be a string or number", "table address", c.send, {}, PTYPE_TEXT, 0, "x")
+	T.raises("invalid param table", "table message", c.send, self, PTYPE_TEXT, 0, {})
+	T.raises("invalid param nil", "nil message", c.send, self, PTYPE_TEXT, 0, nil)
 	local nobody = (self & 0xff000000) | 0xfffff0
 	nothing("send to a dead handle", c.send(nobody, PTYPE_TEXT, 0, "lost"))
 	nothing("send to an unknown name", c.send(".core_c_api_nobody", PTYPE_TEXT, 0, "lost"))
@@ -221,12 +216,4 @@ local function run()
 	skynet.kill(raw)
 end
 
-skynet.start(function()
-	local ok, err = pcall(run)
-	if ok then
-		skynet.error("TEST " .. NAME .. " PASS")
-	else
-		skynet.error("TEST " .. NAME .. " FAIL " .. tostring(err))
-	end
-	skynet.abort()
-end)
+T.run(run)

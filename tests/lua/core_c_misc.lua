@@ -1,16 +1,10 @@
 -- skynet.memory and skynet.debugchannel.
 local skynet = require "skynet"
-require "skynet.manager"
 local memory = require "skynet.memory"
 local debugchannel = require "skynet.debugchannel"
 
 local NAME = "core_c_misc"
-
-local function fails(what, pattern, f, ...)
-	local ok, err = pcall(f, ...)
-	assert(not ok, what .. ": no error")
-	assert(tostring(err):find(pattern, 1, true), string.format("%s: error %q lacks %q", what, tostring(err), pattern))
-end
+local T = require "testcase" (NAME)
 
 local function check_memory()
 	for _, name in ipairs { "total", "block", "current" } do
@@ -35,15 +29,15 @@ local function check_memory()
 	assert(math.type(memory.mallctl("stats.allocated")) == "integer", "mallctl")
 	assert(type(memory.profactive()) == "boolean", "profactive")
 	memory.dump()
-	fails("mallctl without a name", "string expected", memory.mallctl)
+	T.raises("string expected", "mallctl without a name", memory.mallctl)
 end
 
 local function check_channel()
 	local channel, handle = debugchannel.create()
 	assert(type(handle) == "userdata", "create gives a pointer")
 	local reader = debugchannel.connect(handle)
-	fails("second connection", "new channel failed", debugchannel.connect, handle)
-	fails("connect to nothing", "Invalid channel pointer", debugchannel.connect, nil)
+	T.raises("new channel failed", "second connection", debugchannel.connect, handle)
+	T.raises("Invalid channel pointer", "connect to nothing", debugchannel.connect, nil)
 	assert(reader:read() == nil, "empty channel")
 	channel:write("first")
 	channel:write("")
@@ -57,8 +51,8 @@ local function check_channel()
 	debugchannel.release(reader)
 	debugchannel.release(reader)	-- a released box is inert
 	assert(channel:read() == "back", "read after the peer released")
-	fails("read on a released box", "released", reader.read, reader)
-	fails("write a table", "string expected", channel.write, channel, {})
+	T.raises("released", "read on a released box", reader.read, reader)
+	T.raises("string expected", "write a table", channel.write, channel, {})
 	channel = nil
 	collectgarbage()
 end
@@ -90,7 +84,7 @@ local function check_hook()
 	debugchannel.sethook(co2, function() error "not cleared" end, "l")
 	debugchannel.sethook(co2)
 	assert(select(2, coroutine.resume(co2)) == "plain", "hook cleared")
-	fails("bad hook", "function expected", debugchannel.sethook, co2, 1, "l")
+	T.raises("function expected", "bad hook", debugchannel.sethook, co2, 1, "l")
 end
 
 local function run()
@@ -99,12 +93,4 @@ local function run()
 	check_hook()
 end
 
-skynet.start(function()
-	local ok, err = pcall(run)
-	if ok then
-		skynet.error("TEST " .. NAME .. " PASS")
-	else
-		skynet.error("TEST " .. NAME .. " FAIL " .. tostring(err))
-	end
-	skynet.abort()
-end)
+T.run(run)

@@ -6,6 +6,7 @@ local mc = require "skynet.multicast.core"
 local multicast = require "skynet.multicast"
 
 local NAME = "core_c_multicast"
+local T = require "testcase" (NAME)
 local mode, channel_id = ...
 
 -- a subscriber service: counts what it receives, reports on "count"
@@ -27,12 +28,6 @@ if mode == "sub" then
 	return
 end
 
-local function fails(what, pattern, f, ...)
-	local ok, err = pcall(f, ...)
-	assert(not ok, what .. ": no error")
-	assert(tostring(err):find(pattern, 1, true), string.format("%s: error %q lacks %q", what, tostring(err), pattern))
-end
-
 local PTR = string.len(string.pack("T", 0))
 
 local function run()
@@ -48,7 +43,7 @@ local function run()
 	assert(m2 == msg and s2 == sz, "unpack gives the message back")
 	local a, b = skynet.unpack(m2, s2)
 	assert(a == "hello" and b == 42, "payload intact")
-	fails("wrong cell size", "Invalid multicast package size 4", mc.unpack, cell, 4)
+	T.raises("Invalid multicast package size 4", "wrong cell size", mc.unpack, cell, 4)
 
 	-- bind to two receivers: the package survives the first close, not the second
 	assert(mc.bind(cell, 2) == pack, "bind returns the package")
@@ -70,8 +65,8 @@ local function run()
 	mc.bind(ccell, 1)
 	mc.close(cpack)
 
-	fails("size overflow", "Size should be 32bit integer", mc.pack, msg, 1 << 40)
-	fails("unpack of nothing", "Invalid multicast package", mc.unpack, nil, PTR)
+	T.raises("Size should be 32bit integer", "size overflow", mc.pack, msg, 1 << 40)
+	T.raises("Invalid multicast package", "unpack of nothing", mc.unpack, nil, PTR)
 
 	-- through multicastd: two subscriber services and this one
 	local ch = multicast.new()
@@ -111,12 +106,4 @@ local function run()
 	ch:delete()
 end
 
-skynet.start(function()
-	local ok, err = pcall(run)
-	if ok then
-		skynet.error("TEST " .. NAME .. " PASS")
-	else
-		skynet.error("TEST " .. NAME .. " FAIL " .. tostring(err))
-	end
-	skynet.abort()
-end)
+T.run(run)

@@ -5,6 +5,7 @@ require "skynet.manager"
 local stm = require "skynet.stm"
 
 local NAME = "core_c_stm"
+local T = require "testcase" (NAME)
 local mode = ...
 
 local function decode(msg, sz)
@@ -29,12 +30,6 @@ if mode == "reader" then
 		end)
 	end)
 	return
-end
-
-local function fails(what, pattern, f, ...)
-	local ok, err = pcall(f, ...)
-	assert(not ok, what .. ": no error")
-	assert(tostring(err):find(pattern, 1, true), string.format("%s: error %q lacks %q", what, tostring(err), pattern))
 end
 
 local function run()
@@ -93,11 +88,11 @@ local function run()
 	skynet.kill(remote)
 
 	-- argument checks
-	fails("copy of a non-writer", "stm writer", stm.copy, {})
-	fails("copy of a reader", "stm writer", stm.copy, reader)
-	fails("newcopy of nil", "userdata expected", stm.newcopy, nil)
-	fails("read without a function", "function expected", reader, 1)
-	fails("new from a number table", "string expected", stm.new, {})
+	T.raises("stm writer", "copy of a non-writer", stm.copy, {})
+	T.raises("stm writer", "copy of a reader", stm.copy, reader)
+	T.raises("userdata expected", "newcopy of nil", stm.newcopy, nil)
+	T.raises("function expected", "read without a function", reader, 1)
+	T.raises("string expected", "new from a number table", stm.new, {})
 
 	reader = nil
 	r_string = nil
@@ -105,12 +100,4 @@ local function run()
 	collectgarbage()
 end
 
-skynet.start(function()
-	local ok, err = pcall(run)
-	if ok then
-		skynet.error("TEST " .. NAME .. " PASS")
-	else
-		skynet.error("TEST " .. NAME .. " FAIL " .. tostring(err))
-	end
-	skynet.abort()
-end)
+T.run(run)

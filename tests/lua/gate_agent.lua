@@ -2,6 +2,8 @@
 -- packet with "agent:<packet>".
 local skynet = require "skynet"
 local socket = require "skynet.socket"
+-- this agent's failures are the test's
+local T = require "testcase" "gate_watchdog"
 
 local client_fd
 
@@ -11,8 +13,7 @@ skynet.register_protocol {
 	unpack = skynet.tostring,
 	dispatch = function(fd, _, msg)
 		skynet.ignoreret()
-		if fd ~= client_fd then
-			skynet.error("TEST gate_watchdog FAIL packet for fd", fd, "expected", client_fd)
+		if not T.check(fd == client_fd, "packet for fd", fd, "expected", client_fd) then
 			return
 		end
 		socket.write(fd, string.pack(">s2", "agent:" .. msg))

@@ -7,10 +7,9 @@
 --   bye   -> the test ends
 --   other -> "echo:<packet>" (or "len:<n>" for packets over 1000 bytes)
 local skynet = require "skynet"
-require "skynet.manager"
 local socket = require "skynet.socket"
 
-local NAME = "gate_watchdog"
+local T = require "testcase" "gate_watchdog"
 local maxclient = math.tointeger(tonumber((...))) or 64
 local gate
 local agents = {}
@@ -37,8 +36,7 @@ function SOCKET.data(fd, msg)
 		skynet.call(gate, "lua", "close")
 		reply(fd, "closed")
 	elseif msg == "bye" then
-		skynet.error("TEST " .. NAME .. " PASS")
-		skynet.abort()
+		T.finish()
 	elseif #msg > 1000 then
 		reply(fd, "len:" .. #msg)
 	else
@@ -84,8 +82,6 @@ skynet.start(function()
 		maxclient = maxclient,
 		nodelay = true,
 	})
-	if addr ~= "127.0.0.1" then
-		skynet.error("TEST " .. NAME .. " FAIL open returned", addr, port)
-	end
+	T.check(addr == "127.0.0.1", "open returned", addr, port)
 	skynet.error("GATE listen " .. port)
 end)

@@ -3,13 +3,7 @@ local skynet = require "skynet"
 local harbor = require "skynet.harbor"
 require "skynet.manager"
 
-local failed = false
-local function check(cond, what)
-	if not cond then
-		failed = true
-		skynet.error("TEST harbor_names FAIL: " .. what)
-	end
-end
+local T = require "testcase" "harbor_names"
 
 skynet.start(function()
 	local got = {}
@@ -34,14 +28,14 @@ skynet.start(function()
 		end
 	end)
 	skynet.yield()
-	check(asked and late == nil, "queryname waits for the name")
+	T.check(asked and late == nil, "queryname waits for the name")
 
 	skynet.register("HNSELF")
-	check(harbor.queryname("HNSELF") == me, "queryname of skynet.register")
+	T.check(harbor.queryname("HNSELF") == me, "queryname of skynet.register")
 	skynet.send("HNSELF", "lua", "put", 1)
 	local a, b = skynet.call("HNSELF", "lua", "echo", 2)
-	check(a == "echo" and b == 2, "call by global name")
-	check(#got == 1 and got[1] == 1, "send by global name arrives before the call")
+	T.check(a == "echo" and b == 2, "call by global name")
+	T.check(#got == 1 and got[1] == 1, "send by global name arrives before the call")
 
 	local other = skynet.newservice("harbor_uniq")
 	skynet.name("HNLATE", other)
@@ -49,22 +43,19 @@ skynet.start(function()
 		waiting = coroutine.running()
 		skynet.wait()
 	end
-	check(late == other, "the waiting queryname got the late name")
-	check(skynet.call("HNLATE", "lua", "ping") == "pong", "call a name bound with skynet.name")
+	T.check(late == other, "the waiting queryname got the late name")
+	T.check(skynet.call("HNLATE", "lua", "ping") == "pong", "call a name bound with skynet.name")
 
 	skynet.name(".hnlocal", other)
-	check(harbor.queryname(".hnlocal") == other, "queryname of a local name")
+	T.check(harbor.queryname(".hnlocal") == other, "queryname of a local name")
 
 	local u1 = skynet.uniqueservice(true, "harbor_uniq")
 	local u2 = skynet.uniqueservice(true, "harbor_uniq")
-	check(u1 == u2 and u1 ~= other, "uniqueservice(true) starts one service")
-	check(skynet.queryservice(true, "harbor_uniq") == u1, "queryservice(true)")
-	check(skynet.harbor(u1) == id, "the unique service is on this harbor")
+	T.check(u1 == u2 and u1 ~= other, "uniqueservice(true) starts one service")
+	T.check(skynet.queryservice(true, "harbor_uniq") == u1, "queryservice(true)")
+	T.check(skynet.harbor(u1) == id, "the unique service is on this harbor")
 
 	-- LINK to a harbor that is not linked returns at once.
 	harbor.link(200)
-	if not failed then
-		skynet.error("TEST harbor_names PASS")
-	end
-	skynet.abort()
+	T.finish()
 end)

@@ -4,14 +4,7 @@ local skynet = require "skynet"
 local harbor = require "skynet.harbor"
 require "skynet.manager"
 
-local failed = false
-local function check(cond, what)
-	if not cond then
-		failed = true
-		skynet.error("TEST harbor_node1 FAIL: " .. what)
-	end
-	return cond
-end
+local T = require "testcase" "harbor_node1"
 
 local node2_done = {}
 local waiting
@@ -42,27 +35,27 @@ skynet.start(function()
 	end)
 	skynet.register("NODE1")
 	local uniq = skynet.uniqueservice(true, "harbor_uniq")
-	check(skynet.harbor(uniq) == 1, "the global unique service lives on node 1")
+	T.check(skynet.harbor(uniq) == 1, "the global unique service lives on node 1")
 	skynet.error("harbor_node1 waiting for node 2")
 
 	-- Waits until node 2 registers its global name.
 	local peer = harbor.queryname("NODE2")
-	check(skynet.harbor(peer) == 2, "NODE2 is on harbor 2: " .. skynet.address(peer))
+	T.check(skynet.harbor(peer) == 2, "NODE2 is on harbor 2: " .. skynet.address(peer))
 	harbor.connect(2)
-	check(skynet.call(peer, "lua", "echo", "hello", 42) == "hello", "call node 2 by address")
+	T.check(skynet.call(peer, "lua", "echo", "hello", 42) == "hello", "call node 2 by address")
 	local a, b = skynet.call("NODE2", "lua", "echo", "by name", 7)
-	check(a == "by name" and b == 7, "call node 2 by global name")
+	T.check(a == "by name" and b == 7, "call node 2 by global name")
 	skynet.send("NODE2", "lua", "note", "sent from node 1")
-	check(skynet.call(peer, "lua", "notes") == 1, "a send from node 1 arrived before the next call")
-	check(skynet.call(".cslave", "lua", "QUERYNAME", ".launcher") == skynet.localname ".launcher",
+	T.check(skynet.call(peer, "lua", "notes") == 1, "a send from node 1 arrived before the next call")
+	T.check(skynet.call(".cslave", "lua", "QUERYNAME", ".launcher") == skynet.localname ".launcher",
 		"QUERYNAME of a local name")
 
 	if node2_done.ok == nil then
 		waiting = coroutine.running()
 		skynet.wait()
 	end
-	check(node2_done.ok == true, "node 2 checks passed")
-	check(node2_done.uniq == uniq, "uniqueservice(true) gives node 2 the same service")
+	T.check(node2_done.ok == true, "node 2 checks passed")
+	T.check(node2_done.uniq == uniq, "uniqueservice(true) gives node 2 the same service")
 
 	-- Node 2 is killed while this call waits; the call must fail with an error.
 	local down = false
@@ -75,18 +68,15 @@ skynet.start(function()
 		end
 	end)
 	local ok, err = pcall(skynet.call, peer, "lua", "hang")
-	check(not ok, "a call pending when its node dies raises an error")
+	T.check(not ok, "a call pending when its node dies raises an error")
 	skynet.error("harbor_node1 pending call failed: " .. tostring(err))
 	local ok2 = pcall(skynet.call, peer, "lua", "echo", 1)
-	check(not ok2, "a new call to the dead node raises an error")
+	T.check(not ok2, "a new call to the dead node raises an error")
 	if not down then
 		waiting_down = coroutine.running()
 		skynet.wait()
 	end
-	check(down, "harbor.link returned when node 2 went down")
-	check(skynet.call(uniq, "lua", "ping") == "pong", "local calls keep working")
-	if not failed then
-		skynet.error("TEST harbor_node1 PASS")
-	end
-	skynet.abort()
+	T.check(down, "harbor.link returned when node 2 went down")
+	T.check(skynet.call(uniq, "lua", "ping") == "pong", "local calls keep working")
+	T.finish()
 end)

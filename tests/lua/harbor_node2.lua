@@ -3,14 +3,7 @@ local skynet = require "skynet"
 local harbor = require "skynet.harbor"
 require "skynet.manager"
 
-local failed = false
-local function check(cond, what)
-	if not cond then
-		failed = true
-		skynet.error("TEST harbor_node2 FAIL: " .. what)
-	end
-	return cond
-end
+local T = require "testcase" "harbor_node2"
 
 local notes = {}
 local handlers = {}
@@ -39,12 +32,12 @@ skynet.start(function()
 	skynet.name("NODE2", skynet.self())
 
 	local node1 = harbor.queryname("NODE1")
-	check(skynet.harbor(node1) == 1, "NODE1 is on harbor 1")
-	check(skynet.call("NODE1", "lua", "echo", "back") == "back", "call node 1 by global name")
-	check(skynet.call(node1, "lua", "whoami") == node1, "call node 1 by address")
+	T.check(skynet.harbor(node1) == 1, "NODE1 is on harbor 1")
+	T.check(skynet.call("NODE1", "lua", "echo", "back") == "back", "call node 1 by global name")
+	T.check(skynet.call(node1, "lua", "whoami") == node1, "call node 1 by address")
 	local uniq = skynet.uniqueservice(true, "harbor_uniq")
-	check(skynet.queryservice(true, "harbor_uniq") == uniq, "queryservice(true) on node 2")
-	check(skynet.call(uniq, "lua", "ping") == "pong", "call the global unique service")
-	check(harbor.queryname("NODE2") == skynet.self(), "queryname of our own global name")
-	skynet.call(node1, "lua", "done", not failed, uniq)
+	T.check(skynet.queryservice(true, "harbor_uniq") == uniq, "queryservice(true) on node 2")
+	T.check(skynet.call(uniq, "lua", "ping") == "pong", "call the global unique service")
+	T.check(harbor.queryname("NODE2") == skynet.self(), "queryname of our own global name")
+	skynet.call(node1, "lua", "done", T.failures == 0, uniq)
 end)

@@ -3,15 +3,8 @@
 local skynet = require "skynet"
 local multicast = require "skynet.multicast"
 local datacenter = require "skynet.datacenter"
-require "skynet.manager"
 
-local failed = false
-local function check(cond, what)
-	if not cond then
-		failed = true
-		skynet.error("TEST multicast_node1 FAIL: " .. what)
-	end
-end
+local T = require "testcase" "multicast_node1"
 
 -- A round trip to multicastd: anything it received before is fanned out by then.
 local function flush()
@@ -32,15 +25,12 @@ skynet.start(function()
 	local node2 = datacenter.wait("mctest", "published2")
 	flush()
 	local got = skynet.call(sub, "lua", "got")
-	check(#got == 2, "the local subscriber got 2 messages, not " .. #got)
-	check(got[1] and got[1][1] == "from node 1" and got[1].source == skynet.self(), "own message")
-	check(got[2] and got[2][1] == "from node 2" and got[2].source == node2, "node 2's message")
+	T.check(#got == 2, "the local subscriber got 2 messages, not " .. #got)
+	T.check(got[1] and got[1][1] == "from node 1" and got[1].source == skynet.self(), "own message")
+	T.check(got[2] and got[2][1] == "from node 2" and got[2].source == node2, "node 2's message")
 	datacenter.set("mctest", "flushed", true)
 
 	local ok = datacenter.wait("mctest", "result2")
-	check(ok == true, "node 2 checks passed")
-	if not failed then
-		skynet.error("TEST multicast_node1 PASS")
-	end
-	skynet.abort()
+	T.check(ok == true, "node 2 checks passed")
+	T.finish()
 end)

@@ -3,13 +3,7 @@ local skynet = require "skynet"
 local multicast = require "skynet.multicast"
 local datacenter = require "skynet.datacenter"
 
-local failed = false
-local function check(cond, what)
-	if not cond then
-		failed = true
-		skynet.error("TEST multicast_node2 FAIL: " .. what)
-	end
-end
+local T = require "testcase" "multicast_node2"
 
 local function flush()
 	skynet.call(skynet.uniqueservice "multicastd", "lua", "NEW")
@@ -17,7 +11,7 @@ end
 
 skynet.start(function()
 	local c = datacenter.wait("mctest", "channel")
-	check(c % 256 == 1, "the channel belongs to harbor 1")
+	T.check(c % 256 == 1, "the channel belongs to harbor 1")
 	local subs = {}
 	for i = 1, 2 do
 		subs[i] = skynet.newservice("multicast_sub", c)
@@ -30,7 +24,7 @@ skynet.start(function()
 	flush()
 	for i = 1, 2 do
 		local got = skynet.call(subs[i], "lua", "got")
-		check(#got == 1 and got[1][1] == "from node 1", "subscriber " .. i .. " got node 1's message")
+		T.check(#got == 1 and got[1][1] == "from node 1", "subscriber " .. i .. " got node 1's message")
 	end
 
 	local chan = multicast.new { channel = c }
@@ -40,8 +34,8 @@ skynet.start(function()
 	flush()
 	for i = 1, 2 do
 		local got = skynet.call(subs[i], "lua", "got")
-		check(#got == 2 and got[2][1] == "from node 2" and got[2].source == skynet.self(),
+		T.check(#got == 2 and got[2][1] == "from node 2" and got[2].source == skynet.self(),
 			"subscriber " .. i .. " got our own message back through the owner")
 	end
-	datacenter.set("mctest", "result2", not failed)
+	datacenter.set("mctest", "result2", T.failures == 0)
 end)

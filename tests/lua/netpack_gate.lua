@@ -3,9 +3,9 @@
 -- across reads, empty and near the size limit.
 -- Prints "NETPACK GATE PORT <port>" once listening.
 local skynet = require "skynet"
-require "skynet.manager"
 
 local NAME = "netpack_gate"
+local T = require "testcase" (NAME)
 local mode = ...
 
 if mode == "gate" then
@@ -43,12 +43,8 @@ end
 skynet.start(function()
 	skynet.dispatch("lua", function(_, _, cmd, received)
 		if cmd == "disconnect" then
-			if received == 6 then
-				skynet.error(string.format("TEST %s PASS", NAME))
-			else
-				skynet.error(string.format("TEST %s FAIL the gate got %d packages, want 6", NAME, received))
-			end
-			skynet.abort()
+			T.same(received, 6, "packages the gate got")
+			T.finish()
 		end
 	end)
 	local gate = skynet.newservice(SERVICE_NAME, "gate")

@@ -1,9 +1,9 @@
 -- Every value skynet.pack supports comes back from skynet.unpack unchanged,
 -- through the pointer form and the string form.
 local skynet = require "skynet"
-require "skynet.manager"
 
 local NAME = "pack_roundtrip"
+local T = require "testcase" (NAME)
 
 local function same(a, b, path, seen)
 	if type(a) ~= type(b) then
@@ -134,12 +134,4 @@ local function run()
 	roundtrip("big", big)
 end
 
-skynet.start(function()
-	local ok, err = pcall(run)
-	if ok then
-		skynet.error("TEST " .. NAME .. " PASS")
-	else
-		skynet.error("TEST " .. NAME .. " FAIL " .. tostring(err))
-	end
-	skynet.abort()
-end)
+T.run(run)

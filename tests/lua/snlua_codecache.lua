@@ -1,18 +1,10 @@
 -- skynet.codecache: files are compiled once per process; a cached file is not re-read
 -- until clear(); mode() switches a state between ON, EXIST and OFF.
 local skynet = require "skynet"
-require "skynet.manager"
 local codecache = require "skynet.codecache"
 
 local NAME = "snlua_codecache"
-local failed = false
-
-local function check(cond, what)
-	if not cond then
-		failed = true
-		skynet.error(string.format("TEST %s FAIL %s", NAME, what))
-	end
-end
+local T = require "testcase" (NAME)
 
 local path = os.tmpname()
 
@@ -24,7 +16,7 @@ end
 
 local function value()
 	local chunk, err = loadfile(path)
-	check(chunk ~= nil, "loadfile: " .. tostring(err))
+	T.check(chunk ~= nil, "loadfile: " .. tostring(err))
 	return chunk and chunk()
 end
 
@@ -39,26 +31,26 @@ if mode == "child" then
 end
 
 skynet.start(function()
-	check(codecache.mode() == "ON", "default mode is ON")
-	check(codecache.loadfile == loadfile, "the global loadfile is the cached one")
+	T.check(codecache.mode() == "ON", "default mode is ON")
+	T.check(codecache.loadfile == loadfile, "the global loadfile is the cached one")
 
 	write "return 1"
-	check(value() == 1, "first load")
+	T.check(value() == 1, "first load")
 	write "return 2"
-	check(value() == 1, "a cached file is not re-read")
+	T.check(value() == 1, "a cached file is not re-read")
 	codecache.clear()
-	check(value() == 2, "clear() makes the next load read the file")
+	T.check(value() == 2, "clear() makes the next load read the file")
 
 	codecache.mode "OFF"
-	check(codecache.mode() == "OFF", "mode OFF")
+	T.check(codecache.mode() == "OFF", "mode OFF")
 	write "return 3"
-	check(value() == 3, "OFF bypasses the cache")
+	T.check(value() == 3, "OFF bypasses the cache")
 	codecache.mode "EXIST"
-	check(value() == 2, "EXIST uses what is cached")
+	T.check(value() == 2, "EXIST uses what is cached")
 	codecache.clear()
-	check(value() == 3, "EXIST after clear reads the file")
+	T.check(value() == 3, "EXIST after clear reads the file")
 	write "return 4"
-	check(value() == 4, "EXIST does not fill the cache")
+	T.check(value() == 4, "EXIST does not fill the cache")
 	codecache.mode "ON"
 
 	-- A cached chunk keeps its debug info: errors still name the file and line.
@@ -66,30 +58,27 @@ skynet.start(function()
 	codecache.clear()
 	assert(loadfile(path))
 	local ok, err = pcall(assert(loadfile(path)), "cached")
-	check(not ok and err:find(":2: boom cached", 1, true) ~= nil, "line numbers survive: " .. tostring(err))
+	T.check(not ok and err:find(":2: boom cached", 1, true) ~= nil, "line numbers survive: " .. tostring(err))
 
 	-- The env argument still replaces the chunk's _ENV.
 	write "return y"
 	codecache.clear()
 	assert(loadfile(path))
-	check(assert(loadfile(path, "bt", { y = "env" }))() == "env", "env argument")
+	T.check(assert(loadfile(path, "bt", { y = "env" }))() == "env", "env argument")
 
 	local chunk, msg = loadfile(path .. ".missing")
-	check(chunk == nil and msg:find("cannot open", 1, true) ~= nil, "missing file error: " .. tostring(msg))
+	T.check(chunk == nil and msg:find("cannot open", 1, true) ~= nil, "missing file error: " .. tostring(msg))
 	local okmode = pcall(codecache.mode, "SOMETIMES")
-	check(not okmode, "bad mode is an error")
+	T.check(not okmode, "bad mode is an error")
 
 	-- Another service sees the cache this one filled.
 	write "return 'shared'"
 	codecache.clear()
-	check(value() == "shared", "fill")
+	T.check(value() == "shared", "fill")
 	write "return 'changed'"
 	local other = skynet.newservice(NAME, "child", path)
-	check(skynet.call(other, "lua") == "shared", "a second service loads the cached chunk")
+	T.check(skynet.call(other, "lua") == "shared", "a second service loads the cached chunk")
 
 	os.remove(path)
-	if not failed then
-		skynet.error("TEST " .. NAME .. " PASS")
-	end
-	skynet.abort()
+	T.finish()
 end)

@@ -1,61 +1,47 @@
 -- What snlua sets up before the loader runs: libraries, registry entries, globals.
 local skynet = require "skynet"
-require "skynet.manager"
 local profile = require "skynet.profile"
 local codecache = require "skynet.codecache"
 
 local NAME = "snlua_env"
-local failed = false
-
-local function check(cond, what)
-	if not cond then
-		failed = true
-		skynet.error(string.format("TEST %s FAIL %s", NAME, what))
-	end
-end
-
-local function expect_error(pattern, f, ...)
-	local ok, err = pcall(f, ...)
-	check(not ok, "no error, expected " .. pattern)
-	check(not ok and string.find(tostring(err), pattern, 1, true) ~= nil,
-		"error " .. tostring(err) .. " does not contain " .. pattern)
-end
+local T = require "testcase" (NAME)
 
 local reg = debug.getregistry()
 
 -- the service's own arguments arrive after its name
 local a1, a2 = ...
-check(a1 == "alpha" and a2 == "42", "args " .. tostring(a1) .. " " .. tostring(a2))
-check(SERVICE_NAME == NAME, "SERVICE_NAME " .. tostring(SERVICE_NAME))
+T.check(a1 == "alpha" and a2 == "42", "args " .. tostring(a1) .. " " .. tostring(a2))
+T.check(SERVICE_NAME == NAME, "SERVICE_NAME " .. tostring(SERVICE_NAME))
 -- the preload file named by the config ran first, with the same arguments
-check(SNLUA_PRELOADED == NAME, "preload ran with " .. tostring(SNLUA_PRELOADED))
-check(reg.LUA_NOENV == true, "LUA_NOENV")
-check(type(reg.skynet_context) == "userdata", "skynet_context")
-check(package.loaded["skynet.profile"] == profile, "skynet.profile not in package.loaded")
-check(coroutine.resume == profile.resume, "coroutine.resume is not the profiling one")
-check(coroutine.wrap == profile.wrap, "coroutine.wrap is not the profiling one")
-check(type(profile.start) == "function" and type(profile.stop) == "function", "profile.start/stop")
-check(codecache.loadfile == loadfile, "codecache.loadfile")
-check(codecache.clear() == nil and select("#", codecache.mode("OFF")) == 0, "codecache.clear/mode")
+T.check(SNLUA_PRELOADED == NAME, "preload ran with " .. tostring(SNLUA_PRELOADED))
+T.check(reg.LUA_NOENV == true, "LUA_NOENV")
+T.check(type(reg.skynet_context) == "userdata", "skynet_context")
+T.check(package.loaded["skynet.profile"] == profile, "skynet.profile not in package.loaded")
+T.check(coroutine.resume == profile.resume, "coroutine.resume is not the profiling one")
+T.check(coroutine.wrap == profile.wrap, "coroutine.wrap is not the profiling one")
+T.check(type(profile.start) == "function" and type(profile.stop) == "function", "profile.start/stop")
+T.check(codecache.loadfile == loadfile, "codecache.loadfile")
+T.check(codecache.clear() == nil and select("#", codecache.mode("OFF")) == 0, "codecache.clear/mode")
 -- the boot stops the collector and restarts it once the service has loaded
-check(not collectgarbage("isrunning"), "the collector runs during loading")
-check(collectgarbage("generational") == "generational", "the collector is not generational")
-check(LUA_PATH == nil and LUA_CPATH == nil and LUA_SERVICE == nil, "loader globals left behind")
+T.check(not collectgarbage("isrunning"), "the collector runs during loading")
+T.check(collectgarbage("generational") == "generational", "the collector is not generational")
+T.check(LUA_PATH == nil and LUA_CPATH == nil and LUA_SERVICE == nil, "loader globals left behind")
 for _, lib in ipairs { "string", "table", "math", "io", "os", "debug", "utf8", "coroutine", "package" } do
-	check(type(_G[lib]) == "table", "library " .. lib)
+	T.check(type(_G[lib]) == "table", "library " .. lib)
 end
 
 -- profile.start/stop misuse
-expect_error("Call profile.start() before profile.stop()", profile.stop)
+T.raises("Call profile.start() before profile.stop()", "profile.stop() first", profile.stop)
 local co = coroutine.create(function() end)
-expect_error("Call profile.start() before profile.stop()", profile.stop, co)
+T.raises("Call profile.start() before profile.stop()", "profile.stop(co) first", profile.stop, co)
 profile.start(co)
-expect_error(string.format("Thread %s start profile more than once", tostring(co):match("0x%x+")), profile.start, co)
-check(profile.stop(co) >= 0, "stop after start")
-expect_error("Call profile.start() before profile.stop()", profile.stop, co)
-expect_error("thread expected", profile.start, 1)
-expect_error("thread expected", coroutine.resume, 1)
-expect_error("function expected", coroutine.wrap, 1)
+T.raises(string.format("Thread %s start profile more than once", tostring(co):match("0x%x+")), "profile.start(co) twice",
+	profile.start, co)
+T.check(profile.stop(co) >= 0, "stop after start")
+T.raises("Call profile.start() before profile.stop()", "profile.stop(co) twice", profile.stop, co)
+T.raises("thread expected", "profile.start(1)", profile.start, 1)
+T.raises("thread expected", "coroutine.resume(1)", coroutine.resume, 1)
+T.raises("function expected", "coroutine.wrap(1)", coroutine.wrap, 1)
 
 -- time spent inside a profiled coroutine is charged to it, only while it runs
 local worker = coroutine.create(function(n)
@@ -69,38 +55,35 @@ local worker = coroutine.create(function(n)
 end)
 profile.start(worker)
 local r = { coroutine.resume(worker, 200000) }
-check(r[1] == true and type(r[2]) == "number", "resume results")
+T.check(r[1] == true and type(r[2]) == "number", "resume results")
 r = { coroutine.resume(worker, 200000) }
-check(r[1] == true, "second resume")
+T.check(r[1] == true, "second resume")
 local spent = profile.stop(worker)
-check(type(spent) == "number" and spent > 0 and spent < 60, "profiled time " .. tostring(spent))
+T.check(type(spent) == "number" and spent > 0 and spent < 60, "profiled time " .. tostring(spent))
 
 -- profile.start() with no argument profiles the caller
 profile.start()
-expect_error("start profile more than once", profile.start)
+T.raises("start profile more than once", "profile.start() twice", profile.start)
 local own = profile.stop()
-check(type(own) == "number" and own >= 0, "own time")
+T.check(type(own) == "number" and own >= 0, "own time")
 
 -- coroutine.wrap: values in and out, errors raised in the caller with position
 local gen = coroutine.wrap(function(x)
 	local y = coroutine.yield(x + 1)
 	error("wrapped " .. y)
 end)
-check(gen(1) == 2, "wrap yield")
-expect_error("wrapped boom", gen, "boom")
-expect_error("cannot resume dead coroutine", gen)
+T.check(gen(1) == 2, "wrap yield")
+T.raises("wrapped boom", "an error in a wrapped coroutine", gen, "boom")
+T.raises("cannot resume dead coroutine", "a finished wrapped coroutine", gen)
 
 -- a resumed coroutine that errors returns false and the message
 local bad = coroutine.create(function() error("inner") end)
 local ok, err = coroutine.resume(bad)
-check(ok == false and err:find("inner", 1, true), "resume error " .. tostring(err))
+T.check(ok == false and err:find("inner", 1, true), "resume error " .. tostring(err))
 ok, err = coroutine.resume(bad)
-check(ok == false and err:find("cannot resume dead coroutine", 1, true), "dead resume " .. tostring(err))
+T.check(ok == false and err:find("cannot resume dead coroutine", 1, true), "dead resume " .. tostring(err))
 
 skynet.start(function()
-	check(collectgarbage("isrunning"), "the collector is not running")
-	if not failed then
-		skynet.error(string.format("TEST %s PASS", NAME))
-	end
-	skynet.abort()
+	T.check(collectgarbage("isrunning"), "the collector is not running")
+	T.finish()
 end)

@@ -1,18 +1,14 @@
 -- skynet.memlimit caps the Lua heap of the service that sets it while loading;
 -- past the cap allocations fail with a memory error and the service lives on.
 local skynet = require "skynet"
-require "skynet.manager"
 
 local NAME = "snlua_memlimit"
+local T = require "testcase" (NAME)
 local LIMIT = 4 * 1024 * 1024
 
 local mode = ...
 if mode == "capped" then
 	skynet.memlimit(LIMIT)
-end
-
-local function fail(what)
-	skynet.error(string.format("TEST %s FAIL %s", NAME, what))
 end
 
 if mode then
@@ -33,21 +29,14 @@ skynet.start(function()
 	local free = skynet.newservice(NAME, "free")
 
 	local ok, err = skynet.call(capped, "lua", "grow", 8 * 1024 * 1024)
-	if ok or not tostring(err):find("not enough memory", 1, true) then
-		fail("capped service grew past its limit: " .. tostring(ok) .. " " .. tostring(err))
-	end
+	T.check(not ok and tostring(err):find("not enough memory", 1, true),
+		"capped service grew past its limit: " .. tostring(ok) .. " " .. tostring(err))
 	-- still alive, and small allocations still work
 	ok, err = skynet.call(capped, "lua", "grow", 1024)
-	if not ok or err ~= 1024 then
-		fail("capped service can't allocate 1K after the failure: " .. tostring(err))
-	end
+	T.check(ok and err == 1024, "capped service can't allocate 1K after the failure: " .. tostring(err))
 
 	-- an uncapped service crosses the 32M and 64M warning thresholds
 	ok, err = skynet.call(free, "lua", "grow", 72 * 1024 * 1024)
-	if not ok then
-		fail("uncapped service failed: " .. tostring(err))
-	end
-
-	skynet.error(string.format("TEST %s PASS", NAME))
-	skynet.abort()
+	T.check(ok, "uncapped service failed: " .. tostring(err))
+	T.finish()
 end)

@@ -1,9 +1,9 @@
 -- SIGNAL 0 breaks a service out of an endless loop; SIGNAL 1 reports its memory.
 local skynet = require "skynet"
-require "skynet.manager"
 local core = require "skynet.core"
 
 local NAME = "snlua_signal"
+local T = require "testcase" (NAME)
 
 local mode = ...
 
@@ -23,10 +23,6 @@ if mode == "looper" then
 		end)
 	end)
 	return
-end
-
-local function fail(what)
-	skynet.error(string.format("TEST %s FAIL %s", NAME, what))
 end
 
 skynet.start(function()
@@ -56,15 +52,10 @@ skynet.start(function()
 	while not done do
 		skynet.wait(waiter)
 	end
-	if result[1] ~= false then
-		fail("the spin call returned normally")
-	end
+	T.check(result[1] == false, "the spin call returned normally")
 	-- the looper survives the interruption and serves again
 	local ok, pong = pcall(skynet.call, looper, "lua", "ping")
-	if not ok or pong ~= "pong" then
-		fail("the looper does not answer after signal 0: " .. tostring(pong))
-	end
+	T.check(ok and pong == "pong", "the looper does not answer after signal 0: " .. tostring(pong))
 	core.command("SIGNAL", skynet.address(looper) .. " 1")
-	skynet.error(string.format("TEST %s PASS", NAME))
-	skynet.abort()
+	T.finish()
 end)

@@ -3,20 +3,12 @@
 -- table, pointer, low priority), close; and a UDP echo.
 -- Args: tcp port, udp port. Prints "SOCKDRV READY" once both are open.
 local skynet = require "skynet"
-require "skynet.manager"
 local driver = require "skynet.socketdriver"
 
 local NAME = "sockdrv_tcp"
+local T = require "testcase" (NAME)
 local port, uport = ...
 port, uport = tonumber(port), tonumber(uport)
-
-local failed = 0
-local function check(ok, what)
-	if not ok then
-		failed = failed + 1
-		skynet.error(string.format("TEST %s FAIL %s", NAME, what))
-	end
-end
 
 local listen_id, udp_id
 local conns = {}
@@ -26,11 +18,8 @@ local listen_reported = false
 
 local function finish()
 	if closed and udp_seen > 0 then
-		check(listen_reported, "the listen socket reported its port")
-		if failed == 0 then
-			skynet.error(string.format("TEST %s PASS", NAME))
-		end
-		skynet.abort()
+		T.check(listen_reported, "the listen socket reported its port")
+		T.finish()
 	end
 end
 
@@ -75,7 +64,7 @@ local on = {}
 
 on[1] = function(id, size, data)	-- DATA
 	local c = conns[id]
-	check(c, "data for an unknown socket " .. id)
+	T.check(c, "data for an unknown socket " .. id)
 	if not c then
 		driver.drop(data, size)
 		return
@@ -88,7 +77,7 @@ on[1] = function(id, size, data)	-- DATA
 		end
 		local cmd, arg = line:match("^(%a+) ?(.*)$")
 		local f = commands[cmd]
-		check(f, "unknown command " .. line)
+		T.check(f, "unknown command " .. line)
 		if f then
 			f(id, arg)
 		end
@@ -98,8 +87,8 @@ end
 on[2] = function(id, ud, addr)	-- CONNECT
 	-- a listen socket reports its address and port, then "start"
 	if id == listen_id and addr ~= "start" then
-		check(ud == port, "listen reports port " .. tostring(ud))
-		check(addr == "127.0.0.1", "listen reports its address " .. tostring(addr))
+		T.check(ud == port, "listen reports port " .. tostring(ud))
+		T.check(addr == "127.0.0.1", "listen reports its address " .. tostring(addr))
 		listen_reported = true
 	end
 end
@@ -114,23 +103,23 @@ on[3] = function(id)	-- CLOSE
 end
 
 on[4] = function(id, newid, addr)	-- ACCEPT
-	check(id == listen_id, "accept on the listen socket")
-	check(addr:match("^127%.0%.0%.1:%d+$"), "peer address " .. tostring(addr))
+	T.check(id == listen_id, "accept on the listen socket")
+	T.check(addr:match("^127%.0%.0%.1:%d+$"), "peer address " .. tostring(addr))
 	conns[newid] = { buffer = driver.buffer(), pool = {} }
 	driver.start(newid)
 	driver.nodelay(newid)
 end
 
 on[5] = function(id, _, err)	-- ERROR
-	check(false, string.format("socket %d error %s", id, tostring(err)))
+	T.check(false, string.format("socket %d error %s", id, tostring(err)))
 end
 
 on[6] = function(id, size, data, from)	-- UDP
 	local text = skynet.tostring(data, size)
 	driver.drop(data, size)
-	check(id == udp_id, "udp on the udp socket")
+	T.check(id == udp_id, "udp on the udp socket")
 	local ip = driver.udp_address(from)
-	check(ip == "127.0.0.1", "udp peer " .. tostring(ip))
+	T.check(ip == "127.0.0.1", "udp peer " .. tostring(ip))
 	udp_seen = udp_seen + 1
 	driver.udp_send(udp_id, from, "ack:" .. text)
 	finish()

@@ -7,10 +7,9 @@
 --   bye             -> the test ends
 -- A connection whose peer closes mid-line prints "OUTSIDE closed rest=<partial line>".
 local skynet = require "skynet"
-require "skynet.manager"
 local socket = require "skynet.socket"
 
-local NAME = "socket_outside"
+local T = require "testcase" "socket_outside"
 
 local function pattern(n)
 	local unit = "0123456789abcdef"
@@ -47,8 +46,7 @@ local function serve(id)
 		elseif line == "bye" then
 			socket.write(id, "bye\n")
 			socket.close(id)
-			skynet.error("TEST " .. NAME .. " PASS")
-			skynet.abort()
+			T.finish()
 			return
 		else
 			socket.write(id, "echo:" .. line .. "\n")

@@ -20,11 +20,35 @@ return function(name)
 		return T.check(got == want, what, "got", tostring(got), "want", tostring(want))
 	end
 
+	-- f(...) must raise an error, and its text must hold `needle` (plain text) unless that
+	-- is nil. Returns the error.
+	function T.raises(needle, what, f, ...)
+		local ok, err = pcall(f, ...)
+		if ok then
+			T.check(false, what, "raised no error")
+			return nil
+		end
+		if needle then
+			T.check(tostring(err):find(needle, 1, true), what, "error", tostring(err), "lacks", needle)
+		end
+		return err
+	end
+
 	function T.finish()
 		if T.failures == 0 then
 			skynet.error("TEST " .. name .. " PASS")
 		end
 		skynet.abort()
+	end
+
+	-- The service's start function: body(), where an error counts as a failure (assert
+	-- ends a test at its first broken step), then finish().
+	function T.run(body)
+		skynet.start(function()
+			local ok, err = xpcall(body, debug.traceback)
+			T.check(ok, err)
+			T.finish()
+		end)
 	end
 
 	return T
