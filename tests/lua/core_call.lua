@@ -1,7 +1,7 @@
 -- send/call/ret/response and the protocol API.
 
 local skynet = require "skynet"
-local t = require "core_check"
+local T = require "testcase" "core_call"
 
 local selfcmd = {}
 
@@ -68,45 +68,45 @@ skynet.register_protocol {
 	end,
 }
 
-t.run("core_call", function()
+T.run(function()
 	local me = skynet.self()
 	local echo = skynet.newservice "core_echo"
 
 	-- call: several values with nils in between survive the round trip
-	t.same(table.pack(skynet.call(echo, "lua", "echo", 1, nil, "x", nil)), table.pack(1, nil, "x", nil), "call echo")
-	t.same(table.pack(skynet.call(echo, "lua", "echo")), table.pack(), "call with nothing")
+	T.same_list(table.pack(skynet.call(echo, "lua", "echo", 1, nil, "x", nil)), table.pack(1, nil, "x", nil), "call echo")
+	T.same_list(table.pack(skynet.call(echo, "lua", "echo")), table.pack(), "call with nothing")
 	local big = string.rep("z", 100000)
-	t.eq(skynet.call(echo, "lua", "echo", big), big, "large payload")
+	T.same(skynet.call(echo, "lua", "echo", big), big, "large payload")
 
 	-- send: no answer, but ordered before the following call
-	t.eq(skynet.send(echo, "lua", "store", "k", "v1"), 0, "send returns session 0")
-	t.eq(skynet.call(echo, "lua", "fetch", "k"), "v1", "send then call")
+	T.same(skynet.send(echo, "lua", "store", "k", "v1"), 0, "send returns session 0")
+	T.same(skynet.call(echo, "lua", "fetch", "k"), "v1", "send then call")
 
 	-- names work as addresses
 	skynet.name(".core_echo", echo)
-	t.eq(skynet.call(".core_echo", "lua", "echo", "by name"), "by name", "call by local name")
+	T.same(skynet.call(".core_echo", "lua", "echo", "by name"), "by name", "call by local name")
 
 	-- rawsend / rawcall carry packed messages as they are
 	skynet.rawsend(echo, "lua", skynet.pack("store", "k", "v2"))
 	local msg, sz = skynet.rawcall(echo, "lua", skynet.pack("fetch", "k"))
-	t.eq(type(sz), "number", "rawcall gives msg, sz")
-	t.eq(skynet.unpack(msg, sz), "v2", "rawcall answer")
+	T.same(type(sz), "number", "rawcall gives msg, sz")
+	T.same(skynet.unpack(msg, sz), "v2", "rawcall answer")
 
 	-- redirect: a message with a chosen source
 	skynet.redirect(echo, me, "lua", 0, skynet.pack("store", "k", "v3"))
-	t.eq(skynet.call(echo, "lua", "fetch", "k"), "v3", "redirect")
+	T.same(skynet.call(echo, "lua", "fetch", "k"), "v3", "redirect")
 
 	-- ret / retpack / context on our own service
-	t.eq(skynet.call(me, "lua", "ret_result"), "answered", "ret")
-	t.eq(selfcmd.last_ret, true, "ret returns true for a call")
+	T.same(skynet.call(me, "lua", "ret_result"), "answered", "ret")
+	T.same(selfcmd.last_ret, true, "ret returns true for a call")
 	skynet.send(me, "lua", "ret_on_send")
 	while not selfcmd.send_done do
 		skynet.yield()
 	end
-	t.eq(selfcmd.send_ret, false, "ret returns false for a send")
+	T.same(selfcmd.send_ret, false, "ret returns false for a send")
 	local session, source = skynet.call(me, "lua", "context")
-	t.eq(source, me, "context source")
-	t.ok(type(session) == "number" and session > 0, "context session")
+	T.same(source, me, "context source")
+	T.check(type(session) == "number" and session > 0, "context session")
 
 	-- ignoreret: no session left to answer
 	local co = skynet.fork(function()
@@ -115,43 +115,43 @@ t.run("core_call", function()
 	while not selfcmd.after_ignore do
 		skynet.yield()
 	end
-	t.ok(tostring(selfcmd.after_ignore):find("No session", 1, true), "ret after ignoreret: " .. tostring(selfcmd.after_ignore))
-	t.ok(tostring(selfcmd.response_after_ignore):find("no session", 1, true), "response after ignoreret")
-	t.ok(skynet.killthread(co) == co, "killthread of the abandoned call")
+	T.check(tostring(selfcmd.after_ignore):find("No session", 1, true), "ret after ignoreret: " .. tostring(selfcmd.after_ignore))
+	T.check(tostring(selfcmd.response_after_ignore):find("no session", 1, true), "response after ignoreret")
+	T.check(skynet.killthread(co) == co, "killthread of the abandoned call")
 
 	-- response: answered later, "TEST" reports whether it is still usable
-	t.eq(skynet.call(me, "lua", "later", 42), 42, "deferred response")
-	t.eq(selfcmd.test_before, true, "TEST before answering")
-	t.eq(selfcmd.first, true, "first response succeeds")
-	t.eq(selfcmd.test_after, false, "TEST after answering")
-	t.ok(tostring(selfcmd.second_err):find("Can't response more than once", 1, true), "double response: " .. tostring(selfcmd.second_err))
-	t.raises("call failed", "response(false)", skynet.call, me, "lua", "refuse")
-	t.same(table.pack(skynet.call(me, "lua", "custom_pack")), table.pack("wrapped", "inner"), "response with a pack function")
+	T.same(skynet.call(me, "lua", "later", 42), 42, "deferred response")
+	T.same(selfcmd.test_before, true, "TEST before answering")
+	T.same(selfcmd.first, true, "first response succeeds")
+	T.same(selfcmd.test_after, false, "TEST after answering")
+	T.check(tostring(selfcmd.second_err):find("Can't response more than once", 1, true), "double response: " .. tostring(selfcmd.second_err))
+	T.raises("call failed", "response(false)", skynet.call, me, "lua", "refuse")
+	T.same_list(table.pack(skynet.call(me, "lua", "custom_pack")), table.pack("wrapped", "inner"), "response with a pack function")
 
 	-- custom protocols
-	t.eq(skynet.call(me, "upper", "shout"), "SHOUT", "custom protocol call")
-	t.raises(nil, "duplicate protocol name", skynet.register_protocol, { name = "upper", id = 101 })
-	t.raises(nil, "duplicate protocol id", skynet.register_protocol, { name = "other", id = 100 })
-	t.raises(nil, "protocol id out of range", skynet.register_protocol, { name = "big", id = 256 })
+	T.same(skynet.call(me, "upper", "shout"), "SHOUT", "custom protocol call")
+	T.raises(nil, "duplicate protocol name", skynet.register_protocol, { name = "upper", id = 101 })
+	T.raises(nil, "duplicate protocol id", skynet.register_protocol, { name = "other", id = 100 })
+	T.raises(nil, "protocol id out of range", skynet.register_protocol, { name = "big", id = 256 })
 	local upper = skynet.dispatch "upper"
-	t.eq(type(upper), "function", "dispatch(name) returns the handler")
+	T.same(type(upper), "function", "dispatch(name) returns the handler")
 	local prev = skynet.dispatch("upper", function(_, _, text)
 		skynet.ret(string.lower(text))
 	end)
-	t.eq(prev, upper, "dispatch returns the previous handler")
-	t.eq(skynet.call(me, "upper", "QUIET"), "quiet", "replaced handler")
-	t.eq(skynet.dispatch "nonexistent", nil, "dispatch of an unknown protocol")
+	T.same(prev, upper, "dispatch returns the previous handler")
+	T.same(skynet.call(me, "upper", "QUIET"), "quiet", "replaced handler")
+	T.same(skynet.dispatch "nonexistent", nil, "dispatch of an unknown protocol")
 
 	-- the unknown request / response hooks
 	skynet.register_protocol { name = "p77", id = 77, pack = function(s) return s end, unpack = skynet.tostring }
 	skynet.send(echo, "p77", "mystery")
 	skynet.redirect(echo, me, "response", 123456, "stray")
 	local req, resp = skynet.call(echo, "lua", "unknown_log")
-	t.eq(req, "77:mystery", "dispatch_unknown_request")
-	t.eq(resp, "123456:stray", "dispatch_unknown_response")
+	T.same(req, "77:mystery", "dispatch_unknown_request")
+	T.same(resp, "123456:stray", "dispatch_unknown_response")
 
 	-- a call to a service that answers by calling another (nested calls)
-	t.eq(skynet.call(echo, "lua", "call", me, "ret_result"), "answered", "nested call")
+	T.same(skynet.call(echo, "lua", "call", me, "ret_result"), "answered", "nested call")
 
 	-- select over several calls: answers in arrival order, unreachable ones first
 	local slow = skynet.newservice "core_echo"
@@ -167,15 +167,15 @@ t.run("core_call", function()
 			seen[#seen + 1] = "unreachable:" .. tostring(r[1] == 0x00ffffff)
 		end
 	end
-	t.eq(t.joined(seen), "unreachable:true quick", "select with a timeout")
-	t.eq(req.timeout, true, "select timed out")
+	T.same(T.joined(seen), "unreachable:true quick", "select with a timeout")
+	T.same(req.timeout, true, "select timed out")
 	local sum = 0
 	for _, resp in skynet.request { echo, "lua", "echo", 1 } { echo, "lua", "echo", 2 }:select() do
 		sum = sum + resp[1]
 	end
-	t.eq(sum, 3, "select without a timeout")
+	T.same(sum, 3, "select without a timeout")
 
 	-- genid: fresh sessions
 	local a, b = skynet.genid(), skynet.genid()
-	t.ok(type(a) == "number" and b > a, "genid increases")
+	T.check(type(a) == "number" and b > a, "genid increases")
 end)

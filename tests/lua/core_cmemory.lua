@@ -1,7 +1,7 @@
 -- cmemory prints the C memory use of every service to stdout (the Rust side checks it).
 local skynet = require "skynet"
-local t = require "core_check"
+local T = require "testcase" "core_cmemory"
 
-t.run("core_cmemory", function()
-	t.eq(skynet.newservice "cmemory", nil, "cmemory exits at once")
+T.run(function()
+	T.same(skynet.newservice "cmemory", nil, "cmemory exits at once")
 end)

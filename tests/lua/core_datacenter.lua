@@ -2,25 +2,25 @@
 
 local skynet = require "skynet"
 local datacenter = require "skynet.datacenter"
-local t = require "core_check"
+local T = require "testcase" "core_datacenter"
 
-t.run("core_datacenter", function()
-	t.eq(datacenter.get "missing", nil, "unknown key")
-	t.eq(datacenter.set("k", "v1"), nil, "first set returns nothing")
-	t.eq(datacenter.get "k", "v1", "get")
-	t.eq(datacenter.set("k", "v2"), "v1", "set returns the old value")
-	t.eq(datacenter.get "k", "v2", "get the new value")
+T.run(function()
+	T.same(datacenter.get "missing", nil, "unknown key")
+	T.same(datacenter.set("k", "v1"), nil, "first set returns nothing")
+	T.same(datacenter.get "k", "v1", "get")
+	T.same(datacenter.set("k", "v2"), "v1", "set returns the old value")
+	T.same(datacenter.get "k", "v2", "get the new value")
 
 	-- nested paths
 	datacenter.set("a", "b", "c", 42)
-	t.eq(datacenter.get("a", "b", "c"), 42, "nested get")
+	T.same(datacenter.get("a", "b", "c"), 42, "nested get")
 	local branch = datacenter.get("a", "b")
-	t.eq(type(branch), "table", "a branch is a table")
-	t.eq(branch.c, 42, "branch content")
-	t.eq(datacenter.get("a", "x", "y"), nil, "missing nested path")
+	T.same(type(branch), "table", "a branch is a table")
+	T.same(branch.c, 42, "branch content")
+	T.same(datacenter.get("a", "x", "y"), nil, "missing nested path")
 
 	-- wait returns at once when the value exists
-	t.eq(datacenter.wait("a", "b", "c"), 42, "wait for an existing value")
+	T.same(datacenter.wait("a", "b", "c"), 42, "wait for an existing value")
 
 	-- wait blocks until somebody sets the value, even from another service
 	local got = {}
@@ -30,16 +30,16 @@ t.run("core_datacenter", function()
 		end)
 	end
 	skynet.yield()
-	t.eq(got[1], nil, "wait still blocked")
+	T.same(got[1], nil, "wait still blocked")
 	local writer = skynet.newservice "core_echo"
 	skynet.call(writer, "lua", "call", "DATACENTER", "UPDATE", "later", "key", "arrived")
 	while not (got[1] and got[2]) do
 		skynet.sleep(1)
 	end
-	t.eq(got[1], "arrived", "first waiter")
-	t.eq(got[2], "arrived", "second waiter")
+	T.same(got[1], "arrived", "first waiter")
+	T.same(got[2], "arrived", "second waiter")
 
 	-- setting nil deletes
 	datacenter.set("k", nil)
-	t.eq(datacenter.get "k", nil, "deleted")
+	T.same(datacenter.get "k", nil, "deleted")
 end)

@@ -2,7 +2,7 @@
 
 local skynet = require "skynet"
 local debugproto = require "skynet.debug"
-local t = require "core_check"
+local T = require "testcase" "core_debug"
 
 debugproto.reg_debugcmd("CORE_EXTRA", function(x)
 	skynet.retpack("extra", x)
@@ -28,15 +28,15 @@ local function probe_varargs(...)
 	return table.unpack(r, 1, r.n)
 end
 
-t.run("core_debug", function()
+T.run(function()
 	local me = skynet.self()
 
 	-- injectcode runs code in the scope of a stack frame
-	t.same(table.pack(probe_locals(10)), table.pack(true, 31, 21), "injectcode reads and writes locals")
-	t.same(table.pack(probe_upvalue()), table.pack(true, 6), "injectcode writes upvalues")
-	t.same(table.pack(probe_varargs("x", nil)), table.pack(true, 2, "x", nil), "injectcode sees varargs")
-	t.eq(injectrun("syntax error here", nil, 0), false, "injectcode syntax error")
-	t.same(table.pack(injectrun("return 1", nil, 1000)), table.pack(false, "Invalid level"), "injectcode bad level")
+	T.same_list(table.pack(probe_locals(10)), table.pack(true, 31, 21), "injectcode reads and writes locals")
+	T.same_list(table.pack(probe_upvalue()), table.pack(true, 6), "injectcode writes upvalues")
+	T.same_list(table.pack(probe_varargs("x", nil)), table.pack(true, 2, "x", nil), "injectcode sees varargs")
+	T.same(injectrun("syntax error here", nil, 0), false, "injectcode syntax error")
+	T.same_list(table.pack(injectrun("return 1", nil, 1000)), table.pack(false, "Invalid level"), "injectcode bad level")
 
 	-- the upvalues debug tools look for (skynet.remotedebug, skynet.inject)
 	local function has_upvalue(f, name)
@@ -49,22 +49,22 @@ t.run("core_debug", function()
 			end
 		end
 	end
-	t.ok(has_upvalue(skynet.dispatch_message, "raw_dispatch_message"), "dispatch_message has raw_dispatch_message")
-	t.ok(has_upvalue(skynet.register_protocol, "proto"), "register_protocol has proto")
+	T.check(has_upvalue(skynet.dispatch_message, "raw_dispatch_message"), "dispatch_message has raw_dispatch_message")
+	T.check(has_upvalue(skynet.register_protocol, "proto"), "register_protocol has proto")
 	local echo = skynet.newservice "core_echo"
 
 	local kb = skynet.call(echo, "debug", "MEM")
-	t.ok(type(kb) == "number" and kb > 0, "MEM gives Kb")
+	T.check(type(kb) == "number" and kb > 0, "MEM gives Kb")
 
 	-- GC answers nothing: it is sent
 	skynet.send(echo, "debug", "GC")
-	t.ok(type(skynet.call(echo, "debug", "MEM")) == "number", "MEM after GC")
+	T.check(type(skynet.call(echo, "debug", "MEM")) == "number", "MEM after GC")
 
 	local stat = skynet.call(echo, "debug", "STAT")
-	t.eq(type(stat), "table", "STAT")
-	t.eq(type(stat.task), "number", "STAT task")
-	t.eq(type(stat.mqlen), "number", "STAT mqlen")
-	t.ok(type(stat.message) == "number" and stat.message > 0, "STAT message")
+	T.same(type(stat), "table", "STAT")
+	T.same(type(stat.task), "number", "STAT task")
+	T.same(type(stat.mqlen), "number", "STAT mqlen")
+	T.check(type(stat.message) == "number" and stat.message > 0, "STAT message")
 
 	-- TASK lists suspended coroutines with tracebacks
 	skynet.fork(function()
@@ -72,25 +72,25 @@ t.run("core_debug", function()
 	end)
 	skynet.yield()
 	local tasks = skynet.call(echo, "debug", "TASK")
-	t.eq(type(tasks), "table", "TASK")
+	T.same(type(tasks), "table", "TASK")
 	local mine = {}
 	skynet.task(mine)
 	local held_session
 	for k in pairs(mine) do
 		held_session = tonumber(k:match "session: (%d+)")
 	end
-	t.ok(held_session, "our pending call shows in task()")
-	t.eq(type(skynet.call(echo, "debug", "UNIQTASK")), "table", "UNIQTASK")
-	t.eq(skynet.call(echo, "debug", "TASK", 99999), "No session", "TASK of a session")
-	t.eq(skynet.call(echo, "lua", "release", "r"), 1, "release the held call")
+	T.check(held_session, "our pending call shows in task()")
+	T.same(type(skynet.call(echo, "debug", "UNIQTASK")), "table", "UNIQTASK")
+	T.same(skynet.call(echo, "debug", "TASK", 99999), "No session", "TASK of a session")
+	T.same(skynet.call(echo, "lua", "release", "r"), 1, "release the held call")
 
 	-- INFO uses the service's info_func
 	local info = skynet.call(echo, "debug", "INFO", "p", 1)
-	if t.eq(type(info), "table", "INFO") then
-		t.eq(info.info, "echo", "INFO result")
-		t.same(info.args, table.pack("p", 1), "INFO arguments")
+	if T.same(type(info), "table", "INFO") then
+		T.same(info.info, "echo", "INFO result")
+		T.same_list(info.args, table.pack("p", 1), "INFO arguments")
 	end
-	t.eq(skynet.call(me, "debug", "INFO"), nil, "INFO without info_func")
+	T.same(skynet.call(me, "debug", "INFO"), nil, "INFO without info_func")
 
 	-- RUN injects code; it sees the protocol tables and its print is collected
 	local ok, out = skynet.call(echo, "debug", "RUN", [[
@@ -99,27 +99,27 @@ t.run("core_debug", function()
 		print(type(_P.lua), type(_U.proto))
 		return 1
 	]], nil, "argument")
-	t.eq(ok, true, "RUN ok")
-	t.eq(out, "hello\targument\tnil\ntable\ttable", "RUN output")
+	T.same(ok, true, "RUN ok")
+	T.same(out, "hello\targument\tnil\ntable\ttable", "RUN output")
 	ok, out = skynet.call(echo, "debug", "RUN", "error 'core_debug injected'")
-	t.eq(ok, false, "RUN error")
-	t.ok(tostring(out):find("core_debug injected", 1, true), "RUN error text")
+	T.same(ok, false, "RUN error")
+	T.check(tostring(out):find("core_debug injected", 1, true), "RUN error text")
 	ok, out = skynet.call(echo, "debug", "RUN", "this is not lua")
-	t.eq(ok, false, "RUN syntax error")
+	T.same(ok, false, "RUN syntax error")
 	-- RUN can reach the service's state: the dispatch's upvalues (core_echo's `stored`)
 	skynet.send(echo, "lua", "store", "secret", "s3")
 	ok, out = skynet.call(echo, "debug", "RUN", "print(_U.stored and _U.stored.secret)")
-	t.eq(out, "s3", "RUN sees upvalue tables")
+	T.same(out, "s3", "RUN sees upvalue tables")
 
 	-- PING answers nothing; SUPPORT tells the protocols
-	t.eq(select("#", skynet.call(echo, "debug", "PING")), 0, "PING")
-	t.eq(skynet.call(echo, "debug", "SUPPORT", "lua"), true, "SUPPORT lua")
-	t.eq(skynet.call(echo, "debug", "SUPPORT", "nothing"), false, "SUPPORT unknown")
-	t.same(table.pack(skynet.call(me, "debug", "CORE_EXTRA", 5)), table.pack("extra", 5), "registered debug command")
+	T.same(select("#", skynet.call(echo, "debug", "PING")), 0, "PING")
+	T.same(skynet.call(echo, "debug", "SUPPORT", "lua"), true, "SUPPORT lua")
+	T.same(skynet.call(echo, "debug", "SUPPORT", "nothing"), false, "SUPPORT unknown")
+	T.same_list(table.pack(skynet.call(me, "debug", "CORE_EXTRA", 5)), table.pack("extra", 5), "registered debug command")
 
 	-- TRACELOG switches protocol tracing
 	skynet.call(echo, "debug", "TRACELOG", "lua", true)
-	t.eq(skynet.call(echo, "lua", "echo", "traced"), "traced", "call with tracing on")
+	T.same(skynet.call(echo, "lua", "echo", "traced"), "traced", "call with tracing on")
 	skynet.call(echo, "debug", "TRACELOG", nil)
 
 	-- KILLTASK ends a suspended coroutine of the target
@@ -135,11 +135,11 @@ t.run("core_debug", function()
 			name = k:match "^(thread: 0x%x+)"
 		end
 	end
-	if t.ok(name, "found a task to kill") then
-		t.eq(select("#", skynet.call(echo, "debug", "KILLTASK", name)), 0, "KILLTASK found")
-		t.eq(skynet.call(echo, "debug", "STAT").task, before - 1, "one task less")
+	if T.check(name, "found a task to kill") then
+		T.same(select("#", skynet.call(echo, "debug", "KILLTASK", name)), 0, "KILLTASK found")
+		T.same(skynet.call(echo, "debug", "STAT").task, before - 1, "one task less")
 	end
-	t.eq(skynet.call(echo, "debug", "KILLTASK", "thread: 0xnothing"), "Not found", "KILLTASK unknown")
+	T.same(skynet.call(echo, "debug", "KILLTASK", "thread: 0xnothing"), "Not found", "KILLTASK unknown")
 
 	-- LINK never answers until the target exits; EXIT makes it exit
 	local linked
@@ -147,13 +147,13 @@ t.run("core_debug", function()
 		linked = table.pack(pcall(skynet.call, echo, "debug", "LINK"))
 	end)
 	skynet.yield()
-	t.eq(linked, nil, "LINK pending")
+	T.same(linked, nil, "LINK pending")
 	skynet.send(echo, "debug", "EXIT")
 	while not linked do
 		skynet.sleep(1)
 	end
-	t.eq(linked[1], false, "LINK fails when the target exits")
-	t.raises(nil, "EXIT ended the service", skynet.call, echo, "debug", "PING")
+	T.same(linked[1], false, "LINK fails when the target exits")
+	T.raises(nil, "EXIT ended the service", skynet.call, echo, "debug", "PING")
 
 	-- TERM: the target fails its calls to a service
 	local a = skynet.newservice "core_echo"
@@ -167,5 +167,5 @@ t.run("core_debug", function()
 	while not res do
 		skynet.sleep(1)
 	end
-	t.eq(res[1], false, "TERM fails the pending call")
+	T.same(res[1], false, "TERM fails the pending call")
 end)

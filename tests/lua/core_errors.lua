@@ -1,28 +1,28 @@
 -- What callers see when things go wrong, and what a failing service survives.
 
 local skynet = require "skynet"
-local t = require "core_check"
+local T = require "testcase" "core_errors"
 
-t.run("core_errors", function()
+T.run(function()
 	-- a dead callee: the call raises at once
 	local gone = skynet.newservice "core_echo"
 	skynet.kill(gone)
-	t.raises("call to invalid address", "call to a dead service", skynet.call, gone, "lua", "echo", 1)
-	t.raises("call to invalid address", "call to an unknown name", skynet.call, ".no_such_name", "lua", "echo")
+	T.raises("call to invalid address", "call to a dead service", skynet.call, gone, "lua", "echo", 1)
+	T.raises("call to invalid address", "call to an unknown name", skynet.call, ".no_such_name", "lua", "echo")
 
 	-- the callee exits while the caller waits
 	local quitter = skynet.newservice "core_echo"
-	t.raises("call failed", "callee exits mid-call", skynet.call, quitter, "lua", "exit_now")
+	T.raises("call failed", "callee exits mid-call", skynet.call, quitter, "lua", "exit_now")
 
 	-- the callee raises in its dispatch function: the error is logged there (the Rust
 	-- side checks the traceback) and the caller's call fails
 	local echo = skynet.newservice "core_echo"
-	t.raises("call failed", "callee raises", skynet.call, echo, "lua", "raise", "core_errors boom in dispatch")
-	t.eq(skynet.call(echo, "lua", "echo", "alive"), "alive", "service survives an error in dispatch")
+	T.raises("call failed", "callee raises", skynet.call, echo, "lua", "raise", "core_errors boom in dispatch")
+	T.same(skynet.call(echo, "lua", "echo", "alive"), "alive", "service survives an error in dispatch")
 
 	-- an erroring fork is logged, and neither the request nor the service dies
-	t.eq(skynet.call(echo, "lua", "fork_error", "core_errors boom in fork"), "forked", "request with an erroring fork")
-	t.eq(skynet.call(echo, "lua", "echo", "still"), "still", "service survives a fork error")
+	T.same(skynet.call(echo, "lua", "fork_error", "core_errors boom in fork"), "forked", "request with an erroring fork")
+	T.same(skynet.call(echo, "lua", "echo", "still"), "still", "service survives a fork error")
 
 	-- an erroring fork in our own service: we keep running too
 	local after = false
@@ -33,7 +33,7 @@ t.run("core_errors", function()
 		after = true
 	end)
 	skynet.yield()
-	t.ok(after, "a fork queued after an erroring one still runs")
+	T.check(after, "a fork queued after an erroring one still runs")
 
 	-- a request whose handler never answers: the framework warns
 	local co = skynet.fork(skynet.call, echo, "lua", "no_answer")
@@ -57,8 +57,8 @@ t.run("core_errors", function()
 	end
 	for i = 1, 3 do
 		local r = results[i]
-		if t.ok(r, "held call " .. i .. " finished") then
-			t.eq(r[1], false, "held call " .. i .. " fails")
+		if T.check(r, "held call " .. i .. " finished") then
+			T.same(r[1], false, "held call " .. i .. " fails")
 		end
 	end
 
@@ -71,15 +71,15 @@ t.run("core_errors", function()
 	skynet.yield()
 	skynet.term(slow)
 	skynet.yield()
-	if t.ok(term_result, "term ends the pending call") then
-		t.eq(term_result[1], false, "term makes the call fail")
+	if T.check(term_result, "term ends the pending call") then
+		T.same(term_result[1], false, "term makes the call fail")
 	end
-	t.eq(skynet.call(slow, "lua", "release", "late"), 1, "the held request is still there")
+	T.same(skynet.call(slow, "lua", "release", "late"), 1, "the held request is still there")
 
 	-- a service whose start function raises: newservice raises
-	t.raises(nil, "newservice of a failing service", skynet.newservice, "core_badstart")
-	t.raises(nil, "newservice of a missing service", skynet.newservice, "core_no_such_service")
+	T.raises(nil, "newservice of a failing service", skynet.newservice, "core_badstart")
+	T.raises(nil, "newservice of a missing service", skynet.newservice, "core_no_such_service")
 
 	-- calling an unknown protocol
-	t.raises("Unknown protocol", "unknown protocol", skynet.call, echo, "nope")
+	T.raises("Unknown protocol", "unknown protocol", skynet.call, echo, "nope")
 end)

@@ -2,7 +2,7 @@
 
 local skynet = require "skynet"
 require "skynet.manager"
-local t = require "core_check"
+local T = require "testcase" "core_manager"
 
 skynet.register_protocol {
 	name = "text",
@@ -11,16 +11,16 @@ skynet.register_protocol {
 	unpack = skynet.tostring,
 }
 
-t.run("core_manager", function()
+T.run(function()
 	local fwd = skynet.newservice "core_forward"
 	skynet.send(fwd, "text", "one")
 	skynet.send(fwd, "text", "two")
-	t.eq(skynet.call(fwd, "lua", "got"), "one,two", "forward_type maps text to raw")
-	t.ok(skynet.call(fwd, "debug", "MEM") > 0, "other protocols still dispatched")
+	T.same(skynet.call(fwd, "lua", "got"), "one,two", "forward_type maps text to raw")
+	T.check(skynet.call(fwd, "debug", "MEM") > 0, "other protocols still dispatched")
 
 	local filt = skynet.newservice "core_filter"
 	skynet.send(filt, "text", "hello")
 	local seen, notes = skynet.call(filt, "lua", "count")
-	t.eq(notes, "hello", "filter rewrote the text message")
-	t.ok(seen >= 2, "filter saw the messages")
+	T.same(notes, "hello", "filter rewrote the text message")
+	T.check(seen >= 2, "filter saw the messages")
 end)

@@ -2,9 +2,9 @@
 
 local skynet = require "skynet"
 local mqueue = require "skynet.mqueue"
-local t = require "core_check"
+local T = require "testcase" "core_mqueue"
 
-local order, add = t.log()
+local order, add = T.log()
 
 mqueue.register(function(what, n)
 	if what == "slow" then
@@ -19,7 +19,7 @@ mqueue.register(function(what, n)
 	end
 end)
 
-t.run("core_mqueue", function()
+T.run(function()
 	local me = skynet.self()
 	local results = {}
 	for i = 1, 3 do
@@ -30,13 +30,13 @@ t.run("core_mqueue", function()
 	while not (results[1] and results[2] and results[3]) do
 		skynet.sleep(1)
 	end
-	t.eq(t.joined(order), "in1 out1 in2 out2 in3 out3", "served one at a time")
-	t.eq(results[1] + results[2] + results[3], 12, "results")
+	T.same(T.joined(order), "in1 out1 in2 out2 in3 out3", "served one at a time")
+	T.same(results[1] + results[2] + results[3], 12, "results")
 
-	t.raises("core_mqueue failure", "errors reach the caller", mqueue.call, me, "fail")
+	T.raises("core_mqueue failure", "errors reach the caller", mqueue.call, me, "fail")
 
 	mqueue.send(me, "note", 7)
-	t.eq(mqueue.call(me, "slow", 9), 18, "call after a send")
-	t.ok(t.joined(order):find("note7 in9", 1, true), "send served in order")
-	t.eq(mqueue.size(), 0, "queue empty")
+	T.same(mqueue.call(me, "slow", 9), 18, "call after a send")
+	T.check(T.joined(order):find("note7 in9", 1, true), "send served in order")
+	T.same(mqueue.size(), 0, "queue empty")
 end)

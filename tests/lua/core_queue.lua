@@ -2,12 +2,12 @@
 
 local skynet = require "skynet"
 local queue = require "skynet.queue"
-local t = require "core_check"
+local T = require "testcase" "core_queue"
 
-t.run("core_queue", function()
-	t.eq(queue, skynet.queue, "the module is skynet.queue")
+T.run(function()
+	T.same(queue, skynet.queue, "the module is skynet.queue")
 	local cs = skynet.queue()
-	local order, add = t.log()
+	local order, add = T.log()
 	local done = 0
 	for i = 1, 3 do
 		skynet.fork(function()
@@ -23,10 +23,10 @@ t.run("core_queue", function()
 	while done < 3 do
 		skynet.sleep(1)
 	end
-	t.eq(t.joined(order), "1a 1b 2a 2b 3a 3b", "one coroutine at a time, in arrival order")
+	T.same(T.joined(order), "1a 1b 2a 2b 3a 3b", "one coroutine at a time, in arrival order")
 
 	-- results and arguments pass through; the holder may enter again
-	t.same(table.pack(cs(function(a, b)
+	T.same_list(table.pack(cs(function(a, b)
 		return cs(function()
 			return a + b, nil, "x"
 		end)
@@ -36,13 +36,13 @@ t.run("core_queue", function()
 	local ok, err = pcall(cs, function()
 		error "core_queue inside"
 	end)
-	t.eq(ok, false, "error propagates")
-	t.ok(tostring(err):find("core_queue inside", 1, true), "error text")
-	t.eq(cs(function() return "free" end), "free", "section usable after an error")
+	T.same(ok, false, "error propagates")
+	T.check(tostring(err):find("core_queue inside", 1, true), "error text")
+	T.same(cs(function() return "free" end), "free", "section usable after an error")
 
 	-- two sections are independent
 	local other = skynet.queue()
-	order, add = t.log()
+	order, add = T.log()
 	local finished = 0
 	skynet.fork(function()
 		cs(function()
@@ -61,5 +61,5 @@ t.run("core_queue", function()
 	while finished < 2 do
 		skynet.sleep(1)
 	end
-	t.eq(t.joined(order), "cs-in other cs-out", "independent sections")
+	T.same(T.joined(order), "cs-in other cs-out", "independent sections")
 end)

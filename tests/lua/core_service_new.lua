@@ -2,7 +2,7 @@
 
 local skynet = require "skynet"
 local service = require "skynet.service"
-local t = require "core_check"
+local T = require "testcase" "core_service_new"
 
 local function doubler(factor)
 	local skynet = require "skynet"
@@ -13,12 +13,12 @@ local function doubler(factor)
 	end)
 end
 
-t.run("core_service_new", function()
+T.run(function()
 	local addr = service.new("core_doubler", doubler, 2)
-	t.eq(type(addr), "number", "service.new returns an address")
-	t.eq(skynet.call(addr, "lua", 21), 42, "the function runs as a service")
-	t.eq(service.new("core_doubler", doubler, 100), addr, "same name, same service")
-	t.eq(service.query "core_doubler", addr, "query")
+	T.same(type(addr), "number", "service.new returns an address")
+	T.same(skynet.call(addr, "lua", 21), 42, "the function runs as a service")
+	T.same(service.new("core_doubler", doubler, 100), addr, "same name, same service")
+	T.same(service.query "core_doubler", addr, "query")
 
 	-- concurrent news of one name launch once
 	local results = {}
@@ -30,15 +30,15 @@ t.run("core_service_new", function()
 	while not (results[1] and results[2] and results[3]) do
 		skynet.sleep(1)
 	end
-	t.ok(results[1] == results[2] and results[2] == results[3], "one service for concurrent news")
-	t.eq(skynet.call(results[1], "lua", 5), 15, "its arguments")
+	T.check(results[1] == results[2] and results[2] == results[3], "one service for concurrent news")
+	T.same(skynet.call(results[1], "lua", 5), 15, "its arguments")
 
 	-- functions with upvalues can't be shipped
 	local captured = 1
-	t.raises(nil, "upvalues refused", service.new, "core_bad", function() return captured end)
+	T.raises(nil, "upvalues refused", service.new, "core_bad", function() return captured end)
 
 	-- a main function that fails
-	t.raises(nil, "failing main function", service.new, "core_failing", function()
+	T.raises(nil, "failing main function", service.new, "core_failing", function()
 		error "core_service_new failing main"
 	end)
 
@@ -46,13 +46,13 @@ t.run("core_service_new", function()
 	local provider = skynet.uniqueservice "service_provider"
 	local info = skynet.call(provider, "debug", "INFO")
 	local entry = info[skynet.address(addr)]
-	if t.eq(type(entry), "table", "provider INFO entry") then
-		t.eq(entry.name, "core_doubler", "INFO name")
-		t.eq(entry.init, "2", "INFO init arguments")
+	if T.same(type(entry), "table", "provider INFO entry") then
+		T.same(entry.name, "core_doubler", "INFO name")
+		T.same(entry.init, "2", "INFO init arguments")
 	end
 
 	-- close kills it
-	t.eq(service.close "core_doubler", true, "close")
-	t.raises(nil, "closed service is gone", skynet.call, addr, "lua", 1)
-	t.eq(service.close "core_never_made", false, "close an unknown name")
+	T.same(service.close "core_doubler", true, "close")
+	T.raises(nil, "closed service is gone", skynet.call, addr, "lua", 1)
+	T.same(service.close "core_never_made", false, "close an unknown name")
 end)

@@ -1,24 +1,13 @@
 -- fork, sleep, wait/wakeup, timeout, yield, killthread, task.
 
 local skynet = require "skynet"
-local t = require "core_check"
+local T = require "testcase" "core_sleep"
 
--- Waits (without a timed assertion) until cond() holds; gives up after many ticks.
-local function until_true(cond)
-	for _ = 1, 1000 do
-		if cond() then
-			return true
-		end
-		skynet.sleep(1)
-	end
-	return false
-end
-
-t.run("core_sleep", function()
+T.run(function()
 	-- sleep returns nothing after the time passed
 	local t0 = skynet.now()
-	t.eq(skynet.sleep(5), nil, "sleep result")
-	t.ok(skynet.now() - t0 >= 5, "sleep lasts at least its time")
+	T.same(skynet.sleep(5), nil, "sleep result")
+	T.check(skynet.now() - t0 >= 5, "sleep lasts at least its time")
 
 	-- a woken sleeper gets "BREAK"; wakeup tells whether someone slept on the token
 	local result
@@ -26,10 +15,10 @@ t.run("core_sleep", function()
 		result = skynet.sleep(100000)
 	end)
 	skynet.yield()
-	t.eq(skynet.wakeup(sleeper), true, "wakeup a sleeper")
+	T.same(skynet.wakeup(sleeper), true, "wakeup a sleeper")
 	skynet.yield()
-	t.eq(result, "BREAK", "woken sleep returns BREAK")
-	t.eq(skynet.wakeup(sleeper), nil, "wakeup with nobody sleeping")
+	T.same(result, "BREAK", "woken sleep returns BREAK")
+	T.same(skynet.wakeup(sleeper), nil, "wakeup with nobody sleeping")
 
 	-- an explicit token
 	local token = {}
@@ -38,12 +27,12 @@ t.run("core_sleep", function()
 		result = skynet.sleep(100000, token)
 	end)
 	skynet.yield()
-	t.eq(skynet.wakeup(token), true, "wakeup by token")
+	T.same(skynet.wakeup(token), true, "wakeup by token")
 	skynet.yield()
-	t.eq(result, "BREAK", "token sleep returns BREAK")
+	T.same(result, "BREAK", "token sleep returns BREAK")
 
 	-- wait / wakeup
-	local order, add = t.log()
+	local order, add = T.log()
 	local waiter = skynet.fork(function()
 		add "wait"
 		skynet.wait()
@@ -51,42 +40,42 @@ t.run("core_sleep", function()
 	end)
 	skynet.yield()
 	add "wake"
-	t.eq(skynet.wakeup(waiter), true, "wakeup a waiter")
+	T.same(skynet.wakeup(waiter), true, "wakeup a waiter")
 	skynet.yield()
-	t.eq(t.joined(order), "wait wake woken", "wait/wakeup order")
+	T.same(T.joined(order), "wait wake woken", "wait/wakeup order")
 
 	-- timeouts fire by expiry, equal expiries in creation order
-	order, add = t.log()
+	order, add = T.log()
 	local all = {}
 	for _, spec in ipairs { { 30, "c" }, { 10, "a" }, { 20, "b" }, { 20, "b2" }, { 0, "first" } } do
 		all[#all + 1] = skynet.timeout(spec[1], function()
 			add(spec[2])
 		end)
 	end
-	t.eq(type(all[1]), "thread", "timeout returns the coroutine")
-	t.ok(until_true(function() return #order == 5 end), "all timeouts fired")
-	t.eq(t.joined(order), "first a b b2 c", "timeout order")
+	T.same(type(all[1]), "thread", "timeout returns the coroutine")
+	T.check(T.eventually(function() return #order == 5 end), "all timeouts fired")
+	T.same(T.joined(order), "first a b b2 c", "timeout order")
 
 	-- forks run in order after the current coroutine yields, with their arguments
-	order, add = t.log()
+	order, add = T.log()
 	skynet.fork(add, "f1")
 	skynet.fork(function(a, b, c, n)
 		add(string.format("f2:%s:%s:%s:%s", a, b, c, n))
 	end, 1, nil, "x", nil)
 	local f3 = skynet.fork(add, "f3")
-	t.eq(type(f3), "thread", "fork returns the coroutine")
+	T.same(type(f3), "thread", "fork returns the coroutine")
 	add "main"
 	skynet.yield()
-	t.eq(t.joined(order), "main f1 f2:1:nil:x:nil f3", "fork order and arguments")
+	T.same(T.joined(order), "main f1 f2:1:nil:x:nil f3", "fork order and arguments")
 
 	-- yield lets other coroutines run and comes back
-	order, add = t.log()
+	order, add = T.log()
 	skynet.fork(function()
 		add "other"
 	end)
 	skynet.yield()
 	add "back"
-	t.eq(t.joined(order), "other back", "yield")
+	T.same(T.joined(order), "other back", "yield")
 
 	-- task counts suspended coroutines; task(co) finds its session
 	local before = skynet.task()
@@ -94,10 +83,10 @@ t.run("core_sleep", function()
 		skynet.sleep(100000)
 	end)
 	skynet.yield()
-	t.eq(skynet.task(), before + 1, "task counts a sleeper")
+	T.same(skynet.task(), before + 1, "task counts a sleeper")
 	local session = skynet.task(ticking)
-	t.eq(type(session), "number", "task(co) gives its session")
-	t.ok(tostring(skynet.task(session)):find("traceback", 1, true), "task(session) gives a traceback")
+	T.same(type(session), "number", "task(co) gives its session")
+	T.check(tostring(skynet.task(session)):find("traceback", 1, true), "task(session) gives a traceback")
 	local all_tasks = {}
 	skynet.task(all_tasks)
 	local found = false
@@ -106,10 +95,10 @@ t.run("core_sleep", function()
 			found = type(v) == "string"
 		end
 	end
-	t.ok(found, "task(table) lists the sleeper")
-	t.ok(next(skynet.uniqtask()) ~= nil, "uniqtask")
-	t.eq(skynet.task(987654321), "No session", "task of an unknown session")
-	t.ok(tostring(skynet.task "init"):find("init_service", 1, true), "task(\"init\") while the start function runs")
+	T.check(found, "task(table) lists the sleeper")
+	T.check(next(skynet.uniqtask()) ~= nil, "uniqtask")
+	T.same(skynet.task(987654321), "No session", "task of an unknown session")
+	T.check(tostring(skynet.task "init"):find("init_service", 1, true), "task(\"init\") while the start function runs")
 
 	-- killthread stops a sleeper for good
 	local killed_ran = false
@@ -118,36 +107,36 @@ t.run("core_sleep", function()
 		killed_ran = true
 	end)
 	skynet.yield()
-	t.eq(skynet.killthread(victim), victim, "killthread returns the coroutine")
-	t.eq(skynet.task(), before + 1, "killed coroutine no longer counted")
+	T.same(skynet.killthread(victim), victim, "killthread returns the coroutine")
+	T.same(skynet.task(), before + 1, "killed coroutine no longer counted")
 	skynet.sleep(10)
-	t.ok(not killed_ran, "killed coroutine never resumes")
+	T.check(not killed_ran, "killed coroutine never resumes")
 	-- a fork that has not started yet
 	local never = false
 	local pending = skynet.fork(function()
 		never = true
 	end)
-	t.eq(skynet.killthread(pending), pending, "killthread of a queued fork")
+	T.same(skynet.killthread(pending), pending, "killthread of a queued fork")
 	skynet.yield()
-	t.ok(not never, "killed fork never runs")
+	T.check(not never, "killed fork never runs")
 	skynet.killthread(ticking)
 
 	-- trace_timeout records where timers were made
 	skynet.trace_timeout(true)
 	local traced = skynet.timeout(100000, function() end)
 	local s = skynet.task(traced)
-	t.ok(tostring(skynet.task(s)):find("TIMER", 1, true), "trace_timeout traceback")
+	T.check(tostring(skynet.task(s)):find("TIMER", 1, true), "trace_timeout traceback")
 	skynet.trace_timeout(false)
 	skynet.killthread(traced)
 
 	-- many concurrent sleepers wake in expiry order
-	order, add = t.log()
+	order, add = T.log()
 	for i = 5, 1, -1 do
 		skynet.fork(function()
 			skynet.sleep(i * 2)
 			add(i)
 		end)
 	end
-	t.ok(until_true(function() return #order == 5 end), "all sleepers woke")
-	t.eq(t.joined(order), "1 2 3 4 5", "sleep order")
+	T.check(T.eventually(function() return #order == 5 end), "all sleepers woke")
+	T.same(T.joined(order), "1 2 3 4 5", "sleep order")
 end)
