@@ -16,6 +16,7 @@ end
 
 local codecache = optional "skynet.codecache"
 local memory = optional "skynet.memory"
+local debugchannel = optional "skynet.debugchannel"
 
 local listen_ip, listen_port
 do
@@ -74,7 +75,12 @@ local function words_of(line)
 	return words
 end
 
-local function run(line, print, fd)
+-- Returned by a command that prints its own result later (debug, when its session ends).
+local LATER = {}
+
+-- conn: the connection (fd, print, oneshot for HTTP, debugging while `debug` runs).
+local function run(line, conn)
+	local print = conn.print
 	local words = words_of(line)
 	local name = words[1]
 	local ok, result
@@ -82,14 +88,17 @@ local function run(line, print, fd)
 		ok, result = pcall(COMMAND[name], table.unpack(words, 2))
 	elseif RAW[name] then
 		words[1] = line
-		words.fd = fd
-		ok, result = pcall(RAW[name], words)
+		words.fd = conn.fd
+		ok, result = pcall(RAW[name], words, conn)
 	else
 		print("Invalid command, type help for command list")
 		print("<CMD Error>")
 		return
 	end
 	if ok then
+		if result == LATER then
+			return
+		end
 		if result ~= nil then
 			show(print, result)
 		end
@@ -141,7 +150,19 @@ local function http_command(fd, request)
 	return url_decode(path:sub(2):gsub("/", " "))
 end
 
+-- A line typed while `debug` runs goes to the debugged service; after `cont` (or the
+-- end of the connection) the console waits for the debug session to end.
+local function forward(conn, line)
+	local d = conn.debugging
+	d.channel:write(line)
+	if line == "cont" and not d.over then
+		d.waiter = coroutine.running()
+		skynet.wait(d.waiter)
+	end
+end
+
 local function session(fd, print, addr)
+	local conn = { fd = fd, print = print }
 	print("Welcome to skynet console")
 	skynet.error(addr, "connected")
 	local ok, err = pcall(function()
@@ -151,17 +172,22 @@ local function session(fd, print, addr)
 				break
 			end
 			line = line:gsub("\r$", "")
-			if line:match "^GET " or line:match "^POST " then
-				run(http_command(fd, line), print, fd)
+			if conn.debugging then
+				forward(conn, line)
+			elseif line:match "^GET " or line:match "^POST " then
+				conn.oneshot = true
+				run(http_command(fd, line), conn)
 				break
-			end
-			if line ~= "" then
-				run(line, print, fd)
+			elseif line ~= "" then
+				run(line, conn)
 			end
 		end
 	end)
 	if not ok then
 		skynet.error(fd, err)
+	end
+	if conn.debugging then
+		forward(conn, "cont")
 	end
 	skynet.error(addr, "disconnect")
 	socket.close(fd)
@@ -238,7 +264,7 @@ function COMMAND.help()
 		snax = "lanuch a new snax service",
 		clearcache = "clear lua code cache",
 		service = "List unique service",
-		task = "task address : show service task detail",
+		task = "task address [session] : show service task detail",
 		uniqtask = "task address : show service unique task detail",
 		inject = "inject address luascript.lua",
 		logon = "logon address",
@@ -349,8 +375,12 @@ function COMMAND.dbgcmd(address, cmd, ...)
 	return skynet.call(address_of(address), "debug", cmd, ...)
 end
 
-function COMMAND.task(address, ...)
-	return COMMAND.dbgcmd(address, "TASK", ...)
+-- task address [session]: every waiting coroutine, or the traceback of one session
+function COMMAND.task(address, session)
+	if session == nil then
+		return COMMAND.dbgcmd(address, "TASK")
+	end
+	return COMMAND.dbgcmd(address, "TASK", assert(math.tointeger(tonumber(session)), "session must be an integer"))
 end
 
 function COMMAND.killtask(address, threadname)
@@ -395,13 +425,25 @@ end
 
 function COMMAND.jmem()
 	local result = {}
+	local any = false
 	for k, v in pairs(need_memory "jestat"()) do
 		result[k] = string.format("%11d  %8.2f Mb", v, v / 1048576)
+		any = any or v ~= 0
+	end
+	-- a core without jemalloc answers 0 to every counter
+	if not any then
+		unavailable "jemalloc (jmem)"
 	end
 	return result
 end
 
+local NO_PROFILER = "jemalloc heap profiling is not enabled in this skynet build"
+
 function COMMAND.dumpheap()
+	-- jemalloc ignores prof.dump without a word when profiling is off: say so instead
+	if not need_memory "profactive"() then
+		error("heap profiling is not active, nothing dumped (try profactive on)", 0)
+	end
 	need_memory "dumpheap"()
 end
 
@@ -412,7 +454,12 @@ function COMMAND.profactive(flag)
 	elseif flag ~= nil then
 		profactive(flag)
 	end
-	return "heap profilling is " .. (profactive() and "active" or "deactive")
+	local active = profactive()
+	local state = "heap profilling is " .. (active and "active" or "deactive")
+	if flag ~= nil and flag ~= "off" and not active then
+		return state .. "\n" .. NO_PROFILER
+	end
+	return state
 end
 
 function COMMAND.ping(address)
@@ -498,42 +545,42 @@ function RAW.call(words)
 	return table.pack(skynet.call(address, "lua", table.unpack(values, 2, values.n)))
 end
 
--- debug address: hands this connection to a debug_agent until the user types `cont`.
-function RAW.debug(words)
+-- debug address: lines typed on this connection go to the service's remote debugger
+-- (skynet.remotedebug) until `cont`; its output comes straight to the connection.
+function RAW.debug(words, conn)
 	local address = address_of(words[2])
-	local fd = words.fd
-	local ok, agent = pcall(skynet.newservice, "debug_agent")
-	if not ok then
-		unavailable "the debug agent (service debug_agent)"
+	if conn.oneshot then
+		error("debug needs an interactive connection (telnet or nc), not HTTP", 0)
 	end
-	local attached = false
-	local console_co = coroutine.running()
-	local reader_running = true
+	if not debugchannel then
+		unavailable "skynet.debugchannel"
+	end
+	-- A dead or non-Lua service fails here, before the session takes over the connection.
+	skynet.call(address, "debug", "PING")
+	local channel, handle = debugchannel.create()
+	local d = { channel = channel }
+	conn.debugging = d
 	skynet.fork(function()
-		pcall(function()
-			repeat
-				-- Fails once the agent has exited, which ends the forwarding.
-				skynet.call(agent, "lua", "ping")
-				local line = socket.readline(fd, "\n")
-				if not line then
-					skynet.send(agent, "lua", "cmd", "cont")
-					break
-				end
-				line = line:gsub("\r$", "")
-				skynet.send(agent, "lua", "cmd", line)
-			until attached or line == "cont"
-		end)
-		reader_running = false
-		if attached then
-			skynet.wakeup(console_co)
+		local ok = pcall(skynet.call, address, "debug", "REMOTEDEBUG", conn.fd, handle)
+		local failure
+		if not ok then
+			if pcall(skynet.call, address, "debug", "PING") then
+				failure = "Debugger attach failed"
+			else
+				failure = "Debug session ended: " .. skynet.address(address) .. " exited"
+			end
+		end
+		conn.debugging = nil
+		d.over = true
+		if failure then
+			conn.print(failure)
+			conn.print("<CMD Error>")
+		else
+			conn.print("<CMD OK>")
+		end
+		if d.waiter then
+			skynet.wakeup(d.waiter)
 		end
 	end)
-	local started, err = skynet.call(agent, "lua", "start", address, fd)
-	attached = true
-	if reader_running then
-		skynet.wait(console_co)
-	end
-	if not started then
-		error(err, 0)
-	end
+	return LATER
 end

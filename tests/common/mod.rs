@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::JoinHandle;
@@ -190,6 +190,15 @@ impl Node {
     /// Writes `config` (with the default cpath first unless it sets `cpath`) and starts
     /// skynet on it, with the crate root as working directory.
     pub fn start(self, config: &str) -> RunningNode {
+        self.start_with_stdin(config, Stdio::null())
+    }
+
+    /// `start`, with the node's stdin a pipe the test writes to (`RunningNode::take_stdin`).
+    pub fn start_piped(self, config: &str) -> RunningNode {
+        self.start_with_stdin(config, Stdio::piped())
+    }
+
+    fn start_with_stdin(self, config: &str, stdin: Stdio) -> RunningNode {
         let sets_cpath = config.lines().any(|l| {
             let l = l.trim_start();
             l.strip_prefix("cpath").is_some_and(|rest| rest.trim_start().starts_with('='))
@@ -204,7 +213,7 @@ impl Node {
         let path = self.config_path();
         std::fs::write(&path, text).unwrap_or_else(|e| panic!("can't write {}: {e}", path.display()));
         let arg = path.into_os_string();
-        RunningNode::spawn(Some(self), &[arg.as_os_str()])
+        RunningNode::spawn(Some(self), &[arg.as_os_str()], stdin)
     }
 
     /// `start`, then waits for the node to exit within `limit`.
@@ -223,9 +232,14 @@ pub fn start_node(config: &str) -> RunningNode {
     Node::new().start(config)
 }
 
+/// `start_node` with the node's stdin a pipe (`RunningNode::take_stdin`).
+pub fn start_node_piped(config: &str) -> RunningNode {
+    Node::new().start_piped(config)
+}
+
 /// Runs skynet with raw command-line arguments (no config written) until it exits.
 pub fn run_skynet(args: &[&std::ffi::OsStr], limit: Duration) -> Output {
-    RunningNode::spawn(None, args).wait(limit)
+    RunningNode::spawn(None, args, Stdio::null()).wait(limit)
 }
 
 /// A running skynet process. Its stdout and stderr are collected in the background and
@@ -265,11 +279,11 @@ fn reader(
 }
 
 impl RunningNode {
-    fn spawn(node: Option<Node>, args: &[&std::ffi::OsStr]) -> RunningNode {
+    fn spawn(node: Option<Node>, args: &[&std::ffi::OsStr], stdin: Stdio) -> RunningNode {
         let mut child = Command::new(skynet_bin())
             .args(args)
             .current_dir(root())
-            .stdin(Stdio::null())
+            .stdin(stdin)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -300,6 +314,11 @@ impl RunningNode {
             let _ = exit_tx.send(());
         });
         RunningNode { child, node, stdout, stderr, lines, readers, exit_rx, waiter: Some(waiter), status: None }
+    }
+
+    /// The write end of the node's stdin, once (None unless started piped).
+    pub fn take_stdin(&mut self) -> Option<ChildStdin> {
+        self.child.stdin.take()
     }
 
     /// The process id.
