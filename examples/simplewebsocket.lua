@@ -1,15 +1,14 @@
--- A websocket echo server on port 9948, served by a pool of agents, and a client that
--- talks to it once a second. Start it as the `start` service of a node
--- (start = "simplewebsocket"); for wss, set protocol below to "wss" and put enablessl,
--- certfile and keyfile in the config.
+-- A websocket echo server, served by a pool of agents, and a client that talks to it
+-- once a second. Start it as the `start` service of a node:
+--   start = "simplewebsocket [port [protocol]]"    defaults: 9948 and ws
+-- For wss, put enablessl, certfile and keyfile in the config.
 local skynet = require "skynet"
 local socket = require "skynet.socket"
 local service = require "skynet.service"
 local websocket = require "http.websocket"
 
-local PORT = 9948
 local AGENTS = 20
-local mode = ...
+local mode, protocol_arg = ...
 
 if mode == "agent" then
 	local handle = {}
@@ -79,7 +78,8 @@ else
 	end
 
 	skynet.start(function()
-		local protocol = "ws"
+		local PORT = math.tointeger(tonumber(mode)) or 9948
+		local protocol = protocol_arg or "ws"
 		local agents = {}
 		for i = 1, AGENTS do
 			agents[i] = skynet.newservice(SERVICE_NAME, "agent")

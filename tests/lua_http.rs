@@ -148,7 +148,7 @@ fn httpd_with_curl() {
         assert_eq!(out, "refused 413 413");
         let filler = format!("X-Fill: {}\r\n", "b".repeat(1000));
         let mut pieces: Vec<&[u8]> = vec![b"GET /echo HTTP/1.1\r\nHost: x\r\n"];
-        pieces.extend(std::iter::repeat(filler.as_bytes()).take(10));
+        pieces.extend(std::iter::repeat_n(filler.as_bytes(), 10));
         let answer = raw_exchange(open, &pieces);
         assert!(answer.starts_with("HTTP/1.1 413 "), "oversized header in pieces: {answer:?}");
         assert!(curl(&[&url(open, "/echo")]).ends_with("req=1 method=GET path=/echo len=0 match=yes"));

@@ -1,6 +1,7 @@
 //! snax.loginserver and snax.msgserver: the protocol in detail from a client inside a node
-//! (tests/lua/login_protocol.lua), and the login example (examples/login) end to end with
-//! examples/login/client.lua on our `lua` interpreter.
+//! (tests/lua/login_protocol.lua, with multilogin off and on), and the login example
+//! (examples/login) end to end with examples/login/client.lua on our `lua` interpreter,
+//! followed by tests/lua/login_reuse.lua reusing that client's login at the gate.
 
 mod common;
 
@@ -14,11 +15,13 @@ const LIMIT: Duration = Duration::from_secs(60);
 #[test]
 fn login_protocol() {
     for layout in LAYOUTS {
-        let args = format!("{} {}", free_port(), free_port());
+        let args = format!("{} {} {}", free_port(), free_port(), free_port());
         let out = lua_test("login_protocol", &args, layout, "", LIMIT);
         // the master and its pool of `instance = 3` slaves
         let launched = out.lines().into_iter().filter(|l| l.contains("LAUNCH snlua login_server")).count();
         assert_eq!(launched, 4, "one master and three slaves\n{out}");
+        let launched = out.lines().into_iter().filter(|l| l.contains("LAUNCH snlua login_multi")).count();
+        assert_eq!(launched, 3, "the multilogin master and its two slaves\n{out}");
         assert!(out.contains("User slow is already login"), "the 406 case was reported\n{out}");
     }
 }
@@ -52,11 +55,16 @@ fn example_config(layout: Layout, login_port: u16, gate_port: u16) -> String {
 
 /// Runs examples/login/client.lua against the node, guarded by LIMIT.
 fn run_client(args: &[&str]) -> ProcessOutput {
+    run_lua("examples/login/client.lua", args)
+}
+
+/// Runs `script` (relative to the crate root) on the bundled interpreter, guarded by LIMIT.
+fn run_lua(script: &str, args: &[&str]) -> ProcessOutput {
     let lua = root().join("3rd").join("lua").join("lua");
     let client_so = root().join("luaclib").join("client.so");
     assert!(lua.exists() && client_so.exists(), "run `make linux` first: need {} and {}", lua.display(), client_so.display());
     let child = Command::new(&lua)
-        .arg("examples/login/client.lua")
+        .arg(script)
         .args(args)
         .current_dir(root())
         .stdin(Stdio::null())
@@ -74,7 +82,7 @@ fn run_client(args: &[&str]) -> ProcessOutput {
         Err(_) => {
             // the client hangs: kill it so the thread can finish
             let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
-            panic!("examples/login/client.lua did not finish within {LIMIT:?}");
+            panic!("{script} did not finish within {LIMIT:?}");
         }
     }
 }
@@ -103,6 +111,21 @@ fn login_example_end_to_end() {
         assert!(lines.contains(&"<===\ttrue\tagain\t1"), "the new request was answered\n{said}");
         assert!(!said.contains("fake\t0\n<==="), "the replayed session ran again\n{said}");
         node.wait_for_line("hello is login", LIMIT);
+
+        // That login's handshake reused (refused), the next index, and a wrong secret.
+        let after = |prefix: &str| {
+            lines
+                .iter()
+                .find_map(|l| l.strip_prefix(prefix))
+                .map(str::trim)
+                .unwrap_or_else(|| panic!("no {prefix:?} line\n{said}"))
+                .to_string()
+        };
+        let (secret, subid) = (after("secret is"), after("login ok, subid="));
+        let root_s = root().display().to_string();
+        let reuse = run_lua("tests/lua/login_reuse.lua", &[&root_s, &gp, "hello", &subid, &secret, "2"]);
+        let told = text(&reuse);
+        assert!(reuse.status.success() && told.lines().any(|l| l == "TEST login_reuse PASS"), "login_reuse.lua\n{told}");
 
         // The same user again: the login server kicks the first session out.
         let second = run_client(&["127.0.0.1", &lp, &gp]);

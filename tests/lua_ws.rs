@@ -1,7 +1,9 @@
 //! http.websocket and TLS (ltls.c, http.tlshelper) against programs nobody here wrote:
 //! Python's `websockets` package as client and server (ws:// and wss://), an HTTPS server
 //! made with Python's `ssl` and `http.server` for our httpc, and curl for our httpd over
-//! TLS. Certificates are made by the `openssl` command for each test.
+//! TLS. Certificates are made by the `openssl` command for each test. The protocol's rules
+//! are checked frame by frame against raw sockets (tests/lua/http_wsproto.lua), and the
+//! echo example (examples/simplewebsocket.lua) against a `websockets` client.
 
 mod common;
 
@@ -328,5 +330,40 @@ fn httpd_over_tls_with_curl() {
         let out = node.wait(LIMIT);
         assert_passed(&out, "tls_httpd");
         assert_success(&out);
+    }
+}
+
+// ---------------------------------------------------------------- protocol rules
+
+#[test]
+fn websocket_protocol_rules_frame_by_frame() {
+    for layout in LAYOUTS {
+        lua_test("http_wsproto", "", layout, "", LIMIT);
+    }
+}
+
+// ---------------------------------------------------------------- the echo example
+
+#[test]
+fn simplewebsocket_example() {
+    let cert = Cert::new();
+    for layout in LAYOUTS {
+        for scheme in ["ws", "wss"] {
+            let port = free_port();
+            let mut node = start_node(&lua_config(&format!("simplewebsocket {port} {scheme}"), layout, &cert.config()));
+            node.wait_for_line(&format!("Listen websocket port {port} protocol:{scheme}"), LIMIT);
+            // the example's own client: a message answered, and its ping seen by an agent
+            node.wait_for_line("<: hello world!", LIMIT);
+            node.wait_for_line("ws ping from:", LIMIT);
+
+            let client = Py::start("ws_echo.py", &[&port.to_string(), scheme]);
+            let printed = client.finish(LIMIT);
+            assert!(printed.iter().any(|l| l == "ECHO OK"), "{scheme} echo client:\n{}", printed.join("\n"));
+            // the agent reported the Python client's close with its code and reason
+            let closed = node.wait_for_line("ws close from:", LIMIT);
+            let words: Vec<&str> = closed.split_whitespace().collect();
+            assert!(words.ends_with(&["1000", "done"]), "close not reported with its code: {closed:?}");
+            node.kill();
+        }
     }
 }

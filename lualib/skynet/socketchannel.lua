@@ -7,7 +7,10 @@
 --   session mode  desc.response reads any reply and says which session it answers; each
 --                 request waits under its session key.
 -- The channel connects on demand, reconnects (running desc.auth again) once the connection
--- is lost, and turns a connection lost under a request into an error raised in the caller.
+-- is lost, and turns a connection lost under a request into an error raised in the caller:
+-- socketchannel.error when the connection failed under it, the reader's error when a
+-- reader raised, and "channel_closed" for a request queued behind a reply that was read
+-- whole on a connection the channel let go of meanwhile.
 
 local skynet = require "skynet"
 local socket = require "skynet.socket"
@@ -91,12 +94,8 @@ function socketchannel.channel(desc)
 		__sock = false,
 		__closed = false,
 		__sock_meta = sock_meta,
-		-- order mode: the readers and their callers waiting in line, from __head to __tail
-		__readers = {},
-		__callers = {},
-		__head = 1,
-		__tail = 0,
-		__idle = false,         -- the order-mode dispatcher while it waits for a request
+		-- order mode: the queue of the current connection (see new_queue)
+		__queue = false,
 		-- session mode: session -> waiting coroutine
 		__sessions = {},
 		-- what a woken caller finds: coroutine -> first reader result / its data
@@ -114,46 +113,58 @@ local function answer(self, co, ok, data)
 	wakeup(co)
 end
 
--- Fails every request still waiting for a reply: with `why` (a message) or socket_error.
-local function fail_waiting(self, why)
-	if self.__response then
-		local sessions = self.__sessions
-		for session, co in pairs(sessions) do
-			sessions[session] = nil
-			answer(self, co, socket_error, why)
-		end
-		return
+-- Order mode: the requests sent on one connection, in line from head to tail, each as
+-- its reader and its caller; idle is the connection's dispatcher while it waits for one.
+-- Each connection has its own queue, so the dispatcher of a connection the channel let go
+-- of settles its own requests and never those of the next connection.
+local function new_queue()
+	return { readers = {}, callers = {}, head = 1, tail = 0, idle = false }
+end
+
+local function wake_idle(q)
+	local idle = q.idle
+	if idle then
+		q.idle = false
+		wakeup(idle)
 	end
-	local readers, callers = self.__readers, self.__callers
-	for i = self.__head, self.__tail do
+end
+
+-- Fails the requests still in queue `q` with `why` (a message) or socket_error.
+local function fail_queue(self, q, why)
+	local readers, callers = q.readers, q.callers
+	for i = q.head, q.tail do
 		local co = callers[i]
 		readers[i] = nil
 		callers[i] = nil
 		answer(self, co, socket_error, why)
 	end
-	self.__head, self.__tail = 1, 0
+	q.head, q.tail = 1, 0
 end
 
--- Lets go of the connection `sock` if it is still the current one: the requests queued on
--- it fail with `why`; a reply being read right now is still delivered by the dispatcher.
+-- Session mode: fails every request waiting for a reply.
+local function fail_sessions(self, why)
+	local sessions = self.__sessions
+	for session, co in pairs(sessions) do
+		sessions[session] = nil
+		answer(self, co, socket_error, why)
+	end
+end
+
+-- Lets go of the connection `sock` if it is still the current one. In session mode the
+-- waiting requests fail with `why` (or socket_error) at once; in order mode the dispatcher
+-- of `sock` settles its queue, after the reply it may be reading right now.
 local function drop(self, sock, why)
 	if not sock or self.__sock ~= sock then
 		return
 	end
 	self.__sock = false
-	local idle = self.__idle
-	if idle then
-		self.__idle = false
-		wakeup(idle)
+	if self.__response then
+		fail_sessions(self, why)
+	else
+		wake_idle(self.__queue)
 	end
-	fail_waiting(self, why)
 	pcall(socket.close, sock[1])
 	sock[1] = false
-end
-
--- A close asked for here (close, changehost): in order mode the queued requests learn why.
-local function drop_here(self)
-	drop(self, self.__sock, self.__response == nil and "channel_closed" or nil)
 end
 
 -- Calls an order-mode reader; a reader answering (true, data, true) has more parts to read,
@@ -174,34 +185,39 @@ local function read_reply(reader, sock)
 	return true, parts
 end
 
-local function serve_in_order(self, sock)
-	local readers, callers = self.__readers, self.__callers
+local function serve_in_order(self, sock, q)
+	local readers, callers = q.readers, q.callers
 	while self.__sock == sock do
-		local head = self.__head
+		local head = q.head
 		local reader = readers[head]
 		if reader == nil then
 			local me = running()
-			self.__idle = me
+			q.idle = me
 			wait(me)
 		else
 			local co = callers[head]
 			readers[head] = nil
 			callers[head] = nil
-			if head == self.__tail then
-				self.__head, self.__tail = 1, 0
+			if head == q.tail then
+				q.head, q.tail = 1, 0
 			else
-				self.__head = head + 1
+				q.head = head + 1
 			end
 			local done, ok, data = pcall(read_reply, reader, sock)
 			if done then
 				answer(self, co, ok, data)
 			else
+				-- the connection failed under this reply: the ones behind it fail alike
 				local why = ok ~= socket_error and ok or nil
 				answer(self, co, socket_error, why)
-				drop(self, sock, why)
+				drop(self, sock)
+				fail_queue(self, q, why)
+				return
 			end
 		end
 	end
+	-- let go of between replies
+	fail_queue(self, q, "channel_closed")
 end
 
 local function serve_sessions(self, sock)
@@ -247,15 +263,12 @@ local function await(self, key)
 	if self.__response then
 		self.__sessions[key] = co
 	else
-		local tail = self.__tail + 1
-		self.__tail = tail
-		self.__readers[tail] = key
-		self.__callers[tail] = co
-		local idle = self.__idle
-		if idle then
-			self.__idle = false
-			wakeup(idle)
-		end
+		local q = self.__queue
+		local tail = q.tail + 1
+		q.tail = tail
+		q.readers[tail] = key
+		q.callers[tail] = co
+		wake_idle(q)
 	end
 	wait(co)
 	local ok, data = self.__ok[co], self.__data[co]
@@ -292,8 +305,8 @@ end
 
 -- In order mode the dispatcher only reads while a reply is due, so it learns of a close
 -- while idle from this hook.
-local function on_close(self, sock)
-	if self.__sock == sock and self.__idle then
+local function on_close(self, sock, q)
+	if self.__sock == sock and q.idle then
 		skynet.error("socket closed by peer : ", self.__host, self.__port)
 		drop(self, sock)
 	end
@@ -324,10 +337,12 @@ local function adopt(self, fd, host, port)
 	if self.__response then
 		skynet.fork(serve_sessions, self, sock)
 	else
+		local q = new_queue()
+		self.__queue = q
 		socket.onclose(fd, function()
-			on_close(self, sock)
+			on_close(self, sock, q)
 		end)
-		skynet.fork(serve_in_order, self, sock)
+		skynet.fork(serve_in_order, self, sock, q)
 	end
 	local auth = self.__auth
 	if not auth then
@@ -517,7 +532,7 @@ end
 function channel:close()
 	if not self.__closed then
 		self.__closed = true
-		drop_here(self)
+		drop(self, self.__sock)
 	end
 end
 
@@ -527,7 +542,7 @@ function channel:changehost(host, port)
 		self.__port = port
 	end
 	if not self.__closed then
-		drop_here(self)
+		drop(self, self.__sock)
 	end
 end
 

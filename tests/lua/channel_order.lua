@@ -157,6 +157,40 @@ local function basic_cases()
 	same(ch:connect(true), true, "connect after close")
 	same(request(ch, "ECHO reopened"), "reopened", "request after reconnect")
 	ch:close()
+
+	-- close under a reply being read (the peer holds it) and a request queued behind it:
+	-- the connection fails under both, so both get socketchannel.error.
+	same(ch:connect(true), true, "connect before closing under requests")
+	results = concurrently(3, function(i)
+		if i == 1 then
+			return request(ch, "SINK")
+		elseif i == 2 then
+			return request(ch, "ECHO queued")
+		end
+		ch:close()
+		return "closed"
+	end)
+	for i = 1, 2 do
+		same(results[i][1], false, "request " .. i .. " under close fails")
+		same(results[i][2], sc.error, "request " .. i .. " under close raises socketchannel.error")
+	end
+
+	-- a reader closing the channel: its reply is delivered, the request behind it gets
+	-- "channel_closed".
+	same(ch:connect(true), true, "connect before a reader closes")
+	results = concurrently(2, function(i)
+		if i == 1 then
+			return ch:request("ECHO first\n", function(sock)
+				local ok, line = line_reader(sock)
+				ch:close()
+				return ok, line
+			end)
+		end
+		return request(ch, "ECHO second")
+	end)
+	check(results[1][1] and results[1][2] == "first", "the reply read before the close", tostring(results[1][2]))
+	check(not results[2][1] and tostring(results[2][2]):find(": channel_closed$"), "the request behind it",
+		tostring(results[2][2]))
 end
 
 local function connect_cases()
@@ -185,6 +219,25 @@ local function connect_cases()
 	same(ch.__host, "127.0.0.1", "host after a bare backup")
 	ch:close()
 
+	-- auth may move the channel (a redirect, here to the same address): it then connects
+	-- anew and runs auth there.
+	local moves = 0
+	ch = sc.channel {
+		host = "127.0.0.1",
+		port = port,
+		auth = function(c)
+			moves = moves + 1
+			if moves == 1 then
+				c:changehost("127.0.0.1")
+				return
+			end
+			same(c:request("AUTH sesame\n", line_reader), "OK", "auth after the move")
+		end,
+	}
+	same(request(ch, "ECHO moved"), "moved", "request after auth moved the channel")
+	same(moves, 2, "auth ran on both addresses")
+	ch:close()
+
 	-- Failed auth: the connection is refused as a whole.
 	local before = auth_runs
 	ch = authed_channel("wrong")
@@ -193,9 +246,41 @@ local function connect_cases()
 	same(auth_runs, before + 1, "auth ran once")
 	ch:close()
 
-	-- nodelay: the option applies and the channel works.
+	-- nodelay reaches the socket driver, for the channel's own connection only.
+	local driver = require "skynet.socketdriver"
+	local real_nodelay = driver.nodelay
+	local nodelayed = {}
+	driver.nodelay = function(fd)
+		nodelayed[#nodelayed + 1] = fd
+		return real_nodelay(fd)
+	end
 	ch = authed_channel("sesame", { nodelay = true })
 	same(request(ch, "ECHO nodelay"), "nodelay", "request with nodelay")
+	same(#nodelayed, 1, "nodelay set on connect")
+	same(nodelayed[1], ch.__sock and ch.__sock[1], "nodelay set on the channel's socket")
+	ch:close()
+	ch = authed_channel("sesame")
+	same(request(ch, "ECHO delay"), "delay", "request without nodelay")
+	same(#nodelayed, 1, "no nodelay unless asked")
+	ch:close()
+	driver.nodelay = real_nodelay
+
+	-- connect() without `once` keeps trying until a connection passes auth.
+	local tries = 0
+	ch = sc.channel {
+		host = "127.0.0.1",
+		port = port,
+		auth = function(c)
+			tries = tries + 1
+			local reply = c:request("AUTH " .. (tries == 1 and "wrong" or "sesame") .. "\n", line_reader)
+			if reply ~= "OK" then
+				error("auth refused: " .. reply)
+			end
+		end,
+	}
+	same(ch:connect(), true, "connect retries")
+	same(tries, 2, "a second connection after the refused one")
+	same(request(ch, "ECHO retried"), "retried", "request after the retry")
 	ch:close()
 
 	-- Custom socket_readline is what readers call.

@@ -14,6 +14,9 @@ local check, same = T.check, T.same
 local function respond(sock)
 	local line = sock:readline("\n")
 	local session, kind, data = line:match("^(%d+) (%a+) (.*)$")
+	if not session then
+		error("bad reply " .. line)
+	end
 	return math.tointeger(session), kind ~= "err", data, kind == "more"
 end
 
@@ -88,6 +91,37 @@ local function cases()
 	end
 	same(request(ch, 1, "back"), "back", "reconnected after the peer closed")
 	same(connects, 2, "auth ran on the new connection")
+
+	-- The peer closes in the middle of a reply, with another request waiting.
+	results = concurrently(2, function(i)
+		if i == 1 then
+			return request(ch, 5, "held")
+		end
+		return request(ch, 1, "HALF")
+	end)
+	for i = 1, 2 do
+		same(results[i][1], false, "request " .. i .. " under HALF fails")
+		same(results[i][2], sc.error, "request " .. i .. " under HALF raises socketchannel.error")
+	end
+	same(request(ch, 1, "whole"), "whole", "reconnected after a half reply")
+	same(connects, 3, "auth ran after the half reply")
+
+	-- A reply the response function can't read: it raises, every waiting caller gets that
+	-- error and the connection is dropped.
+	results = concurrently(2, function(i)
+		if i == 1 then
+			return request(ch, 5, "held")
+		end
+		return request(ch, 1, "BAD")
+	end)
+	for i = 1, 2 do
+		local err = results[i][2]
+		same(results[i][1], false, "request " .. i .. " under BAD fails")
+		check(type(err) == "string" and err:find("bad reply !garbage", 1, true), "request " .. i
+			.. " gets the response function's error", tostring(err))
+	end
+	same(request(ch, 1, "fresh"), "fresh", "reconnected after an unreadable reply")
+	same(connects, 4, "auth ran after the unreadable reply")
 
 	-- close with a request waiting: it fails, and so does the next request.
 	results = concurrently(2, function(i)

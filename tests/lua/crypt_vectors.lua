@@ -1,20 +1,16 @@
 -- skynet.crypt inside a service: every case of crypt_cases.lua.
 local skynet = require "skynet"
-require "skynet.manager"	-- skynet.abort
 local crypt = require "skynet.crypt"
 local cases = require "crypt_cases"
+
+local T = require "testcase" "crypt_vectors"
 
 skynet.start(function()
 	-- an unexpected error counts as a failure, and the node still ends
 	local ok, failed = pcall(cases.run, crypt)
-	if not ok then
-		failed = { "error: " .. tostring(failed) }
+	T.check(ok, "error:", tostring(failed))
+	for _, what in ipairs(ok and failed or {}) do
+		T.check(false, what)
 	end
-	for _, what in ipairs(failed) do
-		skynet.error("TEST crypt_vectors FAIL: " .. what)
-	end
-	if #failed == 0 then
-		skynet.error("TEST crypt_vectors PASS")
-	end
-	skynet.abort()
+	T.finish()
 end)

@@ -1,7 +1,6 @@
 -- httpc against tests/py/http_origin.py (Python's http.server), started by
 -- tests/lua_http.rs. Args: <port> [http|https]
 local skynet = require "skynet"
-require "skynet.manager"
 local socket = require "skynet.socket"
 local httpc = require "http.httpc"
 local urllib = require "http.url"
@@ -10,14 +9,9 @@ local sockethelper = require "http.sockethelper"
 local NAME = "http_client"
 local port, protocol = ...
 protocol = protocol or "http"
-local failures = 0
 
-local function check(cond, what, ...)
-	if not cond then
-		failures = failures + 1
-		skynet.error("TEST " .. NAME .. " FAIL " .. what, ...)
-	end
-end
+local T = require "testcase" (NAME)
+local check = T.check
 
 local function pattern(n)
 	local unit = "0123456789abcdef"
@@ -137,8 +131,5 @@ end
 skynet.start(function()
 	local ok, err = xpcall(main, debug.traceback)
 	check(ok, "error", err)
-	if failures == 0 then
-		skynet.error("TEST " .. NAME .. " PASS")
-	end
-	skynet.abort()
+	T.finish()
 end)

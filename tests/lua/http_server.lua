@@ -11,13 +11,13 @@
 -- Refused requests are answered with their status and logged as "HTTP refused <code>";
 -- every connection's end is logged as "HTTP conn <n> done".
 local skynet = require "skynet"
-require "skynet.manager"
 local socket = require "skynet.socket"
 local httpd = require "http.httpd"
 local sockethelper = require "http.sockethelper"
 local urllib = require "http.url"
 
 local NAME = "http_server"
+local T = require "testcase" (NAME)
 local connections = 0
 
 local function pattern(n)
@@ -78,9 +78,7 @@ local function serve(id, interface_form)
 	while true do
 		local code, url, method, header, body = httpd.read_request(source, limit)
 		if not code then
-			if url ~= sockethelper.socket_error then
-				skynet.error("TEST " .. NAME .. " FAIL read_request: " .. tostring(url))
-			end
+			T.check(url == sockethelper.socket_error, "read_request failed:", tostring(url))
 			break
 		end
 		if code ~= 200 then
@@ -107,8 +105,7 @@ local function serve(id, interface_form)
 		end
 		if quit then
 			socket.close(id)
-			skynet.error("TEST " .. NAME .. " PASS")
-			skynet.abort()
+			T.finish()
 			return
 		end
 		if header.connection and header.connection:lower() == "close" then

@@ -1,19 +1,12 @@
 -- http.url: splitting targets and decoding query strings.
 local skynet = require "skynet"
-require "skynet.manager"
 local urllib = require "http.url"
 
 local NAME = "http_url"
-local failures = 0
+local T = require "testcase" (NAME)
+local check = T.check
 
-local function check(cond, what, ...)
-	if not cond then
-		failures = failures + 1
-		skynet.error("TEST " .. NAME .. " FAIL " .. what, ...)
-	end
-end
-
-local function same(a, b)
+local function deep_equal(a, b)
 	if type(a) ~= type(b) then
 		return false
 	end
@@ -21,7 +14,7 @@ local function same(a, b)
 		return a == b
 	end
 	for k, v in pairs(a) do
-		if not same(v, b[k]) then
+		if not deep_equal(v, b[k]) then
 			return false
 		end
 	end
@@ -60,7 +53,7 @@ local function main()
 	}
 	for _, case in ipairs(cases) do
 		local got = urllib.parse_query(case[1])
-		check(same(got, case[2]), "parse_query " .. case[1])
+		check(deep_equal(got, case[2]), "parse_query " .. case[1])
 	end
 	-- upstream's test: a repeated field is a list of its values
 	local _, q = urllib.parse("http://baidu.com/get?k1=1&k2=2&k4=a%20space&k5=b%20space&k5=b%20space&k5=b%20space")
@@ -71,8 +64,5 @@ end
 skynet.start(function()
 	local ok, err = xpcall(main, debug.traceback)
 	check(ok, "error", err)
-	if failures == 0 then
-		skynet.error("TEST " .. NAME .. " PASS")
-	end
-	skynet.abort()
+	T.finish()
 end)

@@ -1,16 +1,18 @@
 -- snax.loginserver and snax.msgserver driven by a client written here with skynet.socket
 -- and skynet.crypt: every login answer (200/401/403/406), every handshake answer
 -- (200/400/401/403/404), requests, errors, replays after a reconnect, the response cache
--- limit, session conflicts, kick and logout. Args: login_port gate_port.
+-- limit, session conflicts, kick and logout; and a second login server with multilogin
+-- on. Args: login_port gate_port multi_port.
 local skynet = require "skynet"
 require "skynet.manager"
 local socket = require "skynet.socket"
 local crypt = require "skynet.crypt"
 
 local NAME = "login_protocol"
-local login_port, gate_port = ...
+local login_port, gate_port, multi_port = ...
 login_port = math.tointeger(tonumber(login_port))
 gate_port = math.tointeger(tonumber(gate_port))
+multi_port = math.tointeger(tonumber(multi_port))
 
 local T = require "testcase" (NAME)
 local check, same = T.check, T.same
@@ -47,9 +49,9 @@ end
 ---------------------------------------------------------------- login client
 
 -- How a login goes wrong on purpose: "hmac" (a bad challenge answer), "key" (a client
--- key of the wrong size).
-local function login(user, password, spoil)
-	local fd = assert(socket.open("127.0.0.1", login_port))
+-- key of the wrong size). `port` is login_port unless given.
+local function login(user, password, spoil, port)
+	local fd = assert(socket.open("127.0.0.1", port or login_port))
 	local challenge = crypt.base64decode(assert(socket.readline(fd)))
 	local private = crypt.randomkey()
 	local public = crypt.dhexchange(private)
@@ -309,6 +311,56 @@ local function test_kick_and_logout(gate)
 	same(select(2, greet(signed(again.name, again.index, again.secret))), "404 User Not Found", "after logout")
 end
 
+-- multilogin = true: two logins of one uid run login_handler at the same time, and both
+-- are answered 200 (with multilogin off the second gets 406, see test_login_answers).
+local function test_multilogin()
+	local multi = skynet.newservice("login_multi", multi_port)
+	local waiter
+	local function progress()
+		if waiter then
+			local co = waiter
+			waiter = nil
+			skynet.wakeup(co)
+		end
+	end
+	local function wait_until(cond)
+		while not cond() do
+			waiter = coroutine.running()
+			skynet.wait(waiter)
+		end
+	end
+	local answers, answered, both_inside = {}, 0, false
+	for i = 1, 2 do
+		skynet.fork(function()
+			answers[i] = login("eve", "pw-eve", nil, multi_port)
+			answered = answered + 1
+			progress()
+		end)
+	end
+	skynet.fork(function()
+		both_inside = skynet.call(multi, "lua", "entered", 2) == 2
+		progress()
+	end)
+	-- a refused login would answer before both are inside
+	wait_until(function()
+		return both_inside or answered > 0
+	end)
+	if not check(both_inside, "both logins of one uid inside login_handler", answers[1], answers[2]) then
+		return
+	end
+	same(skynet.call(multi, "lua", "release"), 2, "both released")
+	wait_until(function()
+		return answered == 2
+	end)
+	local subids = {}
+	for i = 1, 2 do
+		local answer = answers[i] or "none"
+		same(answer:sub(1, 4), "200 ", "multilogin answer " .. i)
+		subids[crypt.base64decode(answer:sub(5))] = true
+	end
+	check(subids["1"] and subids["2"], "each login has its own subid")
+end
+
 skynet.start(function()
 	skynet.dispatch("lua", function(_, _, cmd, name)
 		if cmd == "held" then
@@ -335,6 +387,7 @@ skynet.start(function()
 	test_handshakes()
 	test_replays()
 	test_kick_and_logout(gate)
+	test_multilogin()
 
 	T.finish()
 end)

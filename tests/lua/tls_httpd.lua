@@ -4,12 +4,12 @@
 --   any other   answers "<method> <url> <body length>" (GET) or echoes the body (POST)
 -- Each connection logs "TLSHTTPD served <n>" when it ends, n being its request count.
 local skynet = require "skynet"
-require "skynet.manager"
 local socket = require "skynet.socket"
 local httpd = require "http.httpd"
 local tls = require "http.tlshelper"
 
 local NAME = "tls_httpd"
+local T = require "testcase" (NAME)
 local port = assert(tonumber((...)), "port argument")
 
 local ctx = tls.newctx()
@@ -54,8 +54,7 @@ local function serve(id)
 	tls.closefunc(conn)()
 	skynet.error("TLSHTTPD served " .. served)
 	if quit then
-		skynet.error("TEST " .. NAME .. " PASS")
-		skynet.abort()
+		T.finish()
 	end
 end
 

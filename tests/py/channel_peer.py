@@ -20,6 +20,8 @@ order mode (one reply per request, in order):
 session mode: "<session> <hold> <command>" requests are kept until <hold> of them are
 pending, then answered newest first as "<session> ok <command>", except:
   DROP   -> closes the connection without answering
+  HALF   -> "<session> ok pa" (no newline) and closes
+  BAD    -> "!garbage" (no session: the channel's response function raises)
   ERR    -> "<session> err failed"
   MULTI  -> "<session> more a", "<session> more b", "<session> ok c"
   GHOST  -> "999999 ok ghost" (an unknown session), then "<session> ok real"
@@ -146,6 +148,13 @@ class Peer:
         session, hold, cmd = line.split(" ", 2)
         if cmd == "DROP":
             self.close(conn)
+            return
+        if cmd == "HALF":
+            conn.sendall(f"{session} ok pa".encode())
+            self.close(conn)
+            return
+        if cmd == "BAD":
+            conn.sendall(b"!garbage\n")
             return
         pending = state["pending"]
         pending.append((session, cmd))
