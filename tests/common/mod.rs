@@ -423,9 +423,11 @@ pub fn free_port() -> u16 {
     use std::sync::atomic::{AtomicU32, Ordering};
     const FIRST: u32 = 20000;
     const SPAN: u32 = 12000;
-    // Spread processes apart; test binaries normally run one after another anyway.
+    // Spread processes apart (test binaries normally run one after another anyway);
+    // the prime keeps processes with neighbouring pids far from each other's ports.
     static NEXT: AtomicU32 = AtomicU32::new(0);
-    let _ = NEXT.compare_exchange(0, 1 + std::process::id() % SPAN, Ordering::Relaxed, Ordering::Relaxed);
+    let start = 1 + (std::process::id() as u64 * 7919 % SPAN as u64) as u32;
+    let _ = NEXT.compare_exchange(0, start, Ordering::Relaxed, Ordering::Relaxed);
     for _ in 0..SPAN {
         let port = (FIRST + NEXT.fetch_add(1, Ordering::Relaxed) % SPAN) as u16;
         let tcp = std::net::TcpListener::bind(("0.0.0.0", port));
