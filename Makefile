@@ -37,7 +37,10 @@ SKYNET_SRC := $(filter-out lualib-src/lua-clientsocket.c lualib-src/ltls.c,$(wil
 # luaclib/ltls.so (upstream's TLS_MODULE) is built on OpenSSL when its headers are there
 # (libssl-dev); TLS=0 or TLS=1 forces the choice.
 TLS ?= $(if $(wildcard /usr/include/openssl/ssl.h),1,0)
+# luaclib/sproto.so holds sproto.core (require "sproto.core" finds luaopen_sproto_core in it).
+SPROTO_SRC := $(wildcard lualib-src/sproto/*.c)
 LUACLIB := $(if $(SKYNET_SRC),luaclib/skynet.so) $(if $(CLIENT_SRC),luaclib/client.so) \
+	$(if $(SPROTO_SRC),luaclib/sproto.so) \
 	$(if $(filter 1,$(TLS)),$(if $(wildcard lualib-src/ltls.c),luaclib/ltls.so))
 LUA_BIN := $(if $(wildcard tools/lua.c),3rd/lua/lua)
 
@@ -64,6 +67,10 @@ luaclib/skynet.so: $(SKYNET_SRC) $(wildcard lualib-src/*.h) $(wildcard include/*
 luaclib/client.so: $(CLIENT_SRC) $(wildcard lualib-src/*.h) | core
 	@mkdir -p luaclib
 	$(CC) $(CFLAGS) -Ilualib-src $(SHARED) -o $@ $(CLIENT_SRC)
+
+luaclib/sproto.so: $(SPROTO_SRC) $(wildcard lualib-src/sproto/*.h) | core
+	@mkdir -p luaclib
+	$(CC) $(CFLAGS) -Ilualib-src/sproto $(SHARED) -o $@ $(SPROTO_SRC) -lm
 
 luaclib/ltls.so: lualib-src/ltls.c | core
 	@mkdir -p luaclib
