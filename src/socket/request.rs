@@ -147,6 +147,9 @@ fn start_socket(server: &Server, id: i32, owner: u32) {
     let text = match sock.state {
         State::PAccept => {
             sock.state = State::Connected;
+            if sock.has_output() && sock.set_writing(&server.poller, true).is_err() {
+                return server.emit(owner, Event::error(id, "enable write failed"));
+            }
             "start"
         }
         State::PListen => {
@@ -176,7 +179,8 @@ fn close_socket(server: &Server, id: i32, force: bool) {
     let Some(mut sock) = server.lock(id).filter(|s| s.state != State::Reserve) else { return };
     let peer_closed = sock.state == State::HalfcloseRead;
     let owner = sock.owner;
-    if force || sock.nothing_to_send() {
+    // An accepted socket never started has nothing flushing its output: drop it.
+    if force || sock.nothing_to_send() || sock.state == State::PAccept {
         sock.force_close(&server.poller);
     } else {
         sock.closing = true;

@@ -38,13 +38,15 @@ pub(super) fn send(server: &Server, id: i32, data: Outgoing, priority: Priority,
                 write_now(server, &mut sock, data, udp)
             }
         }
-        // Not connected yet: the data waits for the connection.
-        State::Reserve | State::Connecting => enqueue(server, &mut sock, data, 0, priority, udp),
+        // Not connected yet: the data waits for the connection. An accepted socket waits
+        // for its start: upstream passes such a write through the request pipe, behind a
+        // start asked for earlier (a gate's forward), so it goes out once started.
+        State::Reserve | State::Connecting | State::PAccept => enqueue(server, &mut sock, data, 0, priority, udp),
         State::PListen | State::Listen => {
             crate::skynet_error!(0, "socket-server: write to listen fd {id}.");
             -1
         }
-        State::HalfcloseWrite | State::PAccept | State::Invalid => -1,
+        State::HalfcloseWrite | State::Invalid => -1,
     }
 }
 
@@ -121,8 +123,10 @@ fn enqueue(
     let packet = data.into_pending(written, udp);
     sock.pending += packet.remaining().len() as i64;
     list.push_back(packet);
-    // A reserved slot has no fd yet; installing it will turn writing on.
-    if sock.state != State::Reserve && sock.set_writing(&server.poller, true).is_err() {
+    // A reserved slot has no fd yet and an accepted one is not started: installing or
+    // starting it will turn writing on.
+    let waiting = matches!(sock.state, State::Reserve | State::PAccept);
+    if !waiting && sock.set_writing(&server.poller, true).is_err() {
         server.emit(sock.owner, Event::error(sock.id, "enable write failed"));
     }
     warn_if_backlogged(server, sock);

@@ -1,6 +1,6 @@
 //! TCP: listen, connect, accept, start, data both ways, ownership, pause, connect errors.
 
-use std::io::Write;
+use std::io::{Read, Write};
 
 use super::*;
 
@@ -155,4 +155,40 @@ fn tail_read_keeps_the_grown_buffer() {
     }
     super::super::close(3, id);
     h.expect(id, SKYNET_SOCKET_TYPE_CLOSE);
+}
+
+/// An accepted socket not started yet, and its peer.
+fn accepted_pair(h: &Harness) -> (i32, TcpStream) {
+    let (lid, port) = listener(h, "127.0.0.1").expect("listen on 127.0.0.1");
+    let peer = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    peer.set_read_timeout(Some(TIMEOUT)).expect("timeout");
+    let id = h.expect(lid, SKYNET_SOCKET_TYPE_ACCEPT).ud;
+    super::super::close(1, lid);
+    h.expect(lid, SKYNET_SOCKET_TYPE_CLOSE);
+    (id, peer)
+}
+
+/// A write to an accepted socket before its start waits for the start (upstream queues it
+/// behind the start in its request pipe); one never started is dropped by close.
+#[test]
+fn write_before_start_waits_for_it() {
+    let h = Harness::start();
+    let (id, mut peer) = accepted_pair(&h);
+    assert_eq!(send_raw(id, b"early "), 0);
+    assert_eq!(send_owned(id, b"bird", false), 0);
+    super::super::start(3, id);
+    assert_eq!(h.expect(id, SKYNET_SOCKET_TYPE_CONNECT).text(), "start");
+    let mut got = [0u8; 10];
+    peer.read_exact(&mut got).expect("the early writes arrive after the start");
+    assert_eq!(&got, b"early bird");
+    super::super::close(3, id);
+    h.expect(id, SKYNET_SOCKET_TYPE_CLOSE);
+    assert!(read_to_end(&mut peer).is_empty());
+
+    let (id, mut peer) = accepted_pair(&h);
+    assert_eq!(send_raw(id, b"never"), 0);
+    super::super::close(3, id);
+    h.expect(id, SKYNET_SOCKET_TYPE_CLOSE);
+    assert!(read_to_end(&mut peer).is_empty(), "a socket never started sends nothing");
+    assert!(socket_row(id).is_none(), "closed at once, not waiting for a flush");
 }
