@@ -9,6 +9,8 @@ local max_client = 64
 
 skynet.start(function()
 	skynet.error("Server start")
+	-- The sproto schemas every agent loads (see proto.lua).
+	skynet.uniqueservice("protoloader")
 	-- A daemon has no terminal to read commands from.
 	if not skynet.getenv "daemon" then
 		skynet.newservice("console")

@@ -273,47 +273,124 @@ fn example_config(layout: Layout, debug_port: u16, gate_port: u16) -> String {
     out
 }
 
-/// A client of examples/agent.lua's text protocol that skips heartbeat pushes.
+/// The bundled interpreter, once `make linux` has built it and the C modules the example's
+/// clients load.
+fn example_lua() -> std::path::PathBuf {
+    let lua = root().join("3rd").join("lua").join("lua");
+    for needed in [lua.clone(), root().join("luaclib").join("client.so"), root().join("luaclib").join("sproto.so")] {
+        assert!(needed.exists(), "run `make linux` first: {} is missing", needed.display());
+    }
+    lua
+}
+
+/// Runs tests/lua/example_cli.lua (two scripted sproto clients) against the example node's
+/// gate on `port`; killed after LIMIT.
+fn run_example_cli(lua: &std::path::Path, port: u16) -> std::process::Output {
+    let child = Command::new(lua)
+        .arg(root().join("tests").join("lua").join("example_cli.lua"))
+        .arg(root())
+        .arg(port.to_string())
+        .env_remove("LUA_INIT")
+        .env_remove("LUA_INIT_5_4")
+        .env_remove("LUA_INIT_5_5")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("can't run {}: {e}", lua.display()));
+    let pid = child.id();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(LIMIT) {
+        Ok(out) => out.expect("example_cli.lua output"),
+        Err(_) => {
+            // SAFETY: signals our own child, which has not been reaped (its waiter is stuck).
+            unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+            panic!("example_cli.lua did not finish within {LIMIT:?}");
+        }
+    }
+}
+
+/// examples/client.lua on the bundled interpreter, fed from a pipe like a terminal.
 struct ExampleClient {
-    s: TcpStream,
-    session: u32,
+    child: std::process::Child,
+    stdin: Option<std::process::ChildStdin>,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<String>,
 }
 
 impl ExampleClient {
-    fn new(port: u16) -> ExampleClient {
-        ExampleClient { s: connect(port), session: 0 }
+    fn start(lua: &std::path::Path, port: u16) -> ExampleClient {
+        let mut child = Command::new(lua)
+            .args(["examples/client.lua", "127.0.0.1", &port.to_string()])
+            .current_dir(root())
+            .env_remove("LUA_INIT")
+            .env_remove("LUA_INIT_5_4")
+            .env_remove("LUA_INIT_5_5")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("can't run {}: {e}", lua.display()));
+        let stdout = child.stdout.take().expect("piped");
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for l in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(l);
+            }
+        });
+        let stdin = child.stdin.take();
+        ExampleClient { child, stdin, lines, seen: Vec::new() }
     }
 
-    fn send(&mut self, req: &str) -> u32 {
-        self.session += 1;
-        self.s.write_all(&frame(format!("{} {req}", self.session).as_bytes())).expect("write");
-        self.session
-    }
-
-    fn response(&mut self) -> String {
+    /// Reads printed lines up to the one that is exactly `line`.
+    fn expect(&mut self, line: &str) {
         loop {
-            let f = read_frame(&mut self.s);
-            if f != "REQUEST heartbeat" {
-                return f;
+            match self.lines.recv_timeout(LIMIT) {
+                Ok(l) => {
+                    let found = l == line;
+                    self.seen.push(l);
+                    if found {
+                        return;
+                    }
+                }
+                Err(_) => panic!("client.lua printed no {line:?}; printed:\n{}", self.seen.join("\n")),
             }
         }
     }
 
-    /// Sends `req` and returns the text of its response.
-    fn request(&mut self, req: &str) -> String {
-        let n = self.send(req);
-        let f = self.response();
-        let head = format!("RESPONSE {n}");
-        assert!(f == head || f.starts_with(&format!("{head} ")), "response to {req:?}: {f:?}");
-        f[head.len()..].trim_start().to_string()
+    /// Types `line` into the client.
+    fn type_line(&mut self, line: &str) {
+        let stdin = self.stdin.as_mut().expect("stdin is open until the end");
+        writeln!(stdin, "{line}").expect("write to client.lua");
+    }
+
+    /// Waits for the client to exit (its stdin stays open until then: at the end of its
+    /// input it would exit by itself).
+    fn finish(self) {
+        let (tx, rx) = mpsc::channel();
+        let pid = self.child.id();
+        let mut child = self.child;
+        std::thread::spawn(move || {
+            let _ = tx.send(child.wait());
+        });
+        let status = match rx.recv_timeout(LIMIT) {
+            Ok(status) => status.expect("client.lua exit"),
+            Err(_) => {
+                // SAFETY: signals our own child, which has not been reaped (its waiter is stuck).
+                unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+                panic!("client.lua did not exit within {LIMIT:?}\n{}", self.seen.join("\n"));
+            }
+        };
+        assert!(status.success(), "client.lua exited with {status}\n{}", self.seen.join("\n"));
     }
 }
 
 #[test]
 fn example_node_serves_clients() {
-    let lua = root().join("3rd").join("lua").join("lua");
-    let client_so = root().join("luaclib").join("client.so");
-    assert!(lua.exists() && client_so.exists(), "run `make linux` first: need {} and {}", lua.display(), client_so.display());
+    let lua = example_lua();
     for layout in LAYOUTS {
         let (debug_port, gate_port) = (free_port(), free_port());
         let mut node = start_node(&example_config(layout, debug_port, gate_port));
@@ -325,68 +402,54 @@ fn example_node_serves_clients() {
         console.read_line(&mut welcome).expect("console greeting");
         assert!(welcome.contains("Welcome to skynet console"), "debug console said {welcome:?}");
 
-        let mut a = ExampleClient::new(gate_port);
-        assert!(a.request("handshake").starts_with("Welcome to skynet"));
-        assert_eq!(a.request("get hello"), "");
-        assert_eq!(a.request("set hello world"), "");
-        assert_eq!(a.request("get hello"), "world");
-        assert_eq!(a.request("echo  spaced  text "), "spaced  text ");
-        assert!(a.request("jump").starts_with("ERROR unknown request"));
+        // Two scripted clients: handshake, set/get, a value shared between them, the
+        // heartbeat, a bad packet, quit.
+        let cli = run_example_cli(&lua, gate_port);
+        let said = format!("{}{}", String::from_utf8_lossy(&cli.stdout), String::from_utf8_lossy(&cli.stderr));
+        assert!(cli.status.success(), "example_cli.lua failed ({})\n{said}\n{}", cli.status, node.output_so_far());
+        assert!(said.lines().any(|l| l == "TEST example_cli PASS"), "no PASS from example_cli.lua\n{said}");
 
-        // simpledb is shared: a second client sees the first one's value.
-        let mut b = ExampleClient::new(gate_port);
-        assert_eq!(b.request("get hello"), "world");
-        b.send("quit");
-        assert!(sees_close(&mut b.s), "quit closes the connection");
-        node.wait_for_line("socket close", LIMIT);
+        // examples/client.lua: its opening handshake and set, then typed requests.
+        let mut c = ExampleClient::start(&lua, gate_port);
+        c.expect("Request:\t1\thandshake");
+        c.expect("RESPONSE\t1");
+        c.expect("msg\tWelcome to skynet, I will send heartbeat every 5 sec.");
+        c.expect("RESPONSE\t2");
+        c.type_line("example_cli");
+        c.expect("Request:\t3\tget");
+        c.expect("RESPONSE\t3");
+        c.expect("result\tsecond value"); // stored by example_cli.lua's clients
+        c.type_line("set typed some text");
+        c.type_line("typed");
+        c.expect("Request:\t5\tget");
+        c.expect("RESPONSE\t5");
+        c.expect("result\tsome text");
+        c.type_line("hello");
+        c.expect("RESPONSE\t6");
+        c.expect("result\tworld");
+        c.expect("REQUEST\theartbeat");
+        c.type_line("quit");
+        c.expect("Request:\t7\tquit");
+        c.expect("RESPONSE\t7");
+        c.expect("Server closed");
+        c.finish();
 
-        // examples/client.lua on our interpreter, fed from a pipe like a terminal.
-        let mut child = Command::new(&lua)
-            .args(["examples/client.lua", "127.0.0.1", &gate_port.to_string()])
-            .current_dir(root())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("can't run {}: {e}", lua.display()));
-        let stdout = child.stdout.take().expect("piped");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for l in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = tx.send(l);
-            }
-        });
-        let mut seen = Vec::new();
-        let wait_for = |needle: &str, seen: &mut Vec<String>| loop {
-            match rx.recv_timeout(LIMIT) {
-                Ok(l) if l.contains(needle) => {
-                    seen.push(l);
-                    return;
-                }
-                Ok(l) => seen.push(l),
-                Err(_) => panic!("client.lua printed no {needle:?}; printed:\n{}", seen.join("\n")),
-            }
-        };
-        wait_for("RESPONSE 1 Welcome to skynet", &mut seen);
-        wait_for("RESPONSE 2", &mut seen);
-        let mut stdin = child.stdin.take().expect("piped");
-        stdin.write_all(b"echo typed\nhello\n").expect("write to client.lua");
-        wait_for("RESPONSE 3 typed", &mut seen);
-        wait_for("RESPONSE 4 world", &mut seen);
-        stdin.write_all(b"quit\n").expect("write to client.lua");
-        wait_for("Server closed", &mut seen);
-        drop(stdin);
-        let status = child.wait().expect("client.lua exit");
-        assert!(status.success(), "client.lua exited with {status}\n{}", seen.join("\n"));
-
-        assert_eq!(a.request("get hello"), "world", "the first client is still served");
         node.kill();
         let out = node.wait(LIMIT);
         assert!(out.contains("LAUNCH snlua simpledb"), "simpledb started\n{out}");
-        // No Lua error was raised in the example services or the gate.
-        let ours = ["examples/", "service/gate.lua", "snax/gateserver.lua"];
-        let raised: Vec<&str> =
-            out.lines().into_iter().filter(|l| l.contains(".lua:") && ours.iter().any(|f| l.contains(f))).collect();
+        let loaders = out.lines().into_iter().filter(|l| l.contains("LAUNCH snlua protoloader")).count();
+        assert_eq!(loaders, 1, "one protoloader\n{out}");
+        assert!(out.contains("set hello world"), "the agent logs requests\n{out}");
+        // The bad packet is logged, once; no other Lua error was raised in the example
+        // services, the gate or sproto.
+        let bad: Vec<&str> = out.lines().into_iter().filter(|l| l.contains("bad packet from fd")).collect();
+        assert_eq!(bad.len(), 1, "{out}");
+        let ours = ["examples/", "service/gate.lua", "snax/gateserver.lua", "sproto"];
+        let raised: Vec<&str> = out
+            .lines()
+            .into_iter()
+            .filter(|l| l.contains(".lua:") && !l.contains("bad packet from fd") && ours.iter().any(|f| l.contains(f)))
+            .collect();
         assert!(raised.is_empty(), "errors in the example node:\n{}\n\n{out}", raised.join("\n"));
     }
 }
