@@ -6,8 +6,7 @@
 mod common;
 
 use common::*;
-use std::process::{Command, Output as ProcessOutput, Stdio};
-use std::sync::mpsc;
+use std::process::Output as ProcessOutput;
 use std::time::Duration;
 
 const LIMIT: Duration = Duration::from_secs(60);
@@ -55,37 +54,9 @@ fn example_config(layout: Layout, login_port: u16, gate_port: u16) -> String {
 
 /// Runs examples/login/client.lua against the node, guarded by LIMIT.
 fn run_client(args: &[&str]) -> ProcessOutput {
-    run_lua("examples/login/client.lua", args)
+    run_lua_script("examples/login/client.lua", args, LIMIT)
 }
 
-/// Runs `script` (relative to the crate root) on the bundled interpreter, guarded by LIMIT.
-fn run_lua(script: &str, args: &[&str]) -> ProcessOutput {
-    let lua = root().join("3rd").join("lua").join("lua");
-    let client_so = root().join("luaclib").join("client.so");
-    assert!(lua.exists() && client_so.exists(), "run `make linux` first: need {} and {}", lua.display(), client_so.display());
-    let child = Command::new(&lua)
-        .arg(script)
-        .args(args)
-        .current_dir(root())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("can't run {}: {e}", lua.display()));
-    let pid = child.id();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    match rx.recv_timeout(LIMIT) {
-        Ok(out) => out.expect("client.lua output"),
-        Err(_) => {
-            // the client hangs: kill it so the thread can finish
-            let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
-            panic!("{script} did not finish within {LIMIT:?}");
-        }
-    }
-}
 
 fn text(out: &ProcessOutput) -> String {
     format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
@@ -123,7 +94,7 @@ fn login_example_end_to_end() {
         };
         let (secret, subid) = (after("secret is"), after("login ok, subid="));
         let root_s = root().display().to_string();
-        let reuse = run_lua("tests/lua/login_reuse.lua", &[&root_s, &gp, "hello", &subid, &secret, "2"]);
+        let reuse = run_lua_script("tests/lua/login_reuse.lua", &[&root_s, &gp, "hello", &subid, &secret, "2"], LIMIT);
         let told = text(&reuse);
         assert!(reuse.status.success() && told.lines().any(|l| l == "TEST login_reuse PASS"), "login_reuse.lua\n{told}");
 

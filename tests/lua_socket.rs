@@ -273,45 +273,6 @@ fn example_config(layout: Layout, debug_port: u16, gate_port: u16) -> String {
     out
 }
 
-/// The bundled interpreter, once `make linux` has built it and the C modules the example's
-/// clients load.
-fn example_lua() -> std::path::PathBuf {
-    let lua = root().join("3rd").join("lua").join("lua");
-    for needed in [lua.clone(), root().join("luaclib").join("client.so"), root().join("luaclib").join("sproto.so")] {
-        assert!(needed.exists(), "run `make linux` first: {} is missing", needed.display());
-    }
-    lua
-}
-
-/// Runs tests/lua/example_cli.lua (two scripted sproto clients) against the example node's
-/// gate on `port`; killed after LIMIT.
-fn run_example_cli(lua: &std::path::Path, port: u16) -> std::process::Output {
-    let child = Command::new(lua)
-        .arg(root().join("tests").join("lua").join("example_cli.lua"))
-        .arg(root())
-        .arg(port.to_string())
-        .env_remove("LUA_INIT")
-        .env_remove("LUA_INIT_5_4")
-        .env_remove("LUA_INIT_5_5")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("can't run {}: {e}", lua.display()));
-    let pid = child.id();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    match rx.recv_timeout(LIMIT) {
-        Ok(out) => out.expect("example_cli.lua output"),
-        Err(_) => {
-            // SAFETY: signals our own child, which has not been reaped (its waiter is stuck).
-            unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
-            panic!("example_cli.lua did not finish within {LIMIT:?}");
-        }
-    }
-}
 
 /// examples/client.lua on the bundled interpreter, fed from a pipe like a terminal.
 struct ExampleClient {
@@ -390,7 +351,7 @@ impl ExampleClient {
 
 #[test]
 fn example_node_serves_clients() {
-    let lua = example_lua();
+    let lua = bundled_lua();
     for layout in LAYOUTS {
         let (debug_port, gate_port) = (free_port(), free_port());
         let mut node = start_node(&example_config(layout, debug_port, gate_port));
@@ -404,7 +365,7 @@ fn example_node_serves_clients() {
 
         // Two scripted clients: handshake, set/get, a value shared between them, the
         // heartbeat, a bad packet, quit.
-        let cli = run_example_cli(&lua, gate_port);
+        let cli = run_lua_script("tests/lua/example_cli.lua", &[&root().display().to_string(), &gate_port.to_string()], LIMIT);
         let said = format!("{}{}", String::from_utf8_lossy(&cli.stdout), String::from_utf8_lossy(&cli.stderr));
         assert!(cli.status.success(), "example_cli.lua failed ({})\n{said}\n{}", cli.status, node.output_so_far());
         assert!(said.lines().any(|l| l == "TEST example_cli PASS"), "no PASS from example_cli.lua\n{said}");

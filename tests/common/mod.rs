@@ -483,3 +483,44 @@ pub fn lua_test(name: &str, args: &str, layout: Layout, extra: &str, limit: Dura
     assert_success(&out);
     out
 }
+
+/// The bundled interpreter `3rd/lua/lua`, asserting that `make linux` built it and the
+/// C modules client scripts load (`luaclib/client.so`, `luaclib/sproto.so`).
+pub fn bundled_lua() -> PathBuf {
+    let lua = root().join("3rd").join("lua").join("lua");
+    for needed in [lua.clone(), root().join("luaclib").join("client.so"), root().join("luaclib").join("sproto.so")] {
+        assert!(needed.exists(), "run `make linux` first: {} is missing", needed.display());
+    }
+    lua
+}
+
+/// Runs `script` (relative to the crate root, which is also the working directory) with
+/// `args` on the bundled interpreter, stdin closed; killed and failed after `limit`.
+pub fn run_lua_script(script: &str, args: &[&str], limit: Duration) -> std::process::Output {
+    let lua = bundled_lua();
+    let child = Command::new(&lua)
+        .arg(script)
+        .args(args)
+        .current_dir(root())
+        .env_remove("LUA_INIT")
+        .env_remove("LUA_INIT_5_4")
+        .env_remove("LUA_INIT_5_5")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("can't run {}: {e}", lua.display()));
+    let pid = child.id();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(out) => out.unwrap_or_else(|e| panic!("{script}: {e}")),
+        Err(_) => {
+            // SAFETY: signals our own child, not reaped yet (its waiter is stuck in wait).
+            unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+            panic!("{script} did not finish within {limit:?}");
+        }
+    }
+}
