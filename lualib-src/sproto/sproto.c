@@ -571,51 +571,30 @@ sproto_release(struct sproto *sp) {
 	free(sp);
 }
 
+/* The lookups search the arrays sproto_create sorted, with the comparators that sorted them. */
+
 const struct sproto_type *
 sproto_type(const struct sproto *sp, const char *name) {
-	int lo = 0, hi = sp->ntype - 1;
-	while (lo <= hi) {
-		int mid = (lo + hi) / 2;
-		int c = strcmp(name, sp->typename[mid]->name);
-		if (c == 0)
-			return sp->typename[mid];
-		if (c > 0)
-			lo = mid + 1;
-		else
-			hi = mid - 1;
-	}
-	return NULL;
+	struct sproto_type key = { .name = name };
+	const struct sproto_type *k = &key;
+	const struct sproto_type *const *found =
+		bsearch(&k, sp->typename, sp->ntype, sizeof(sp->typename[0]), cmp_typename);
+	return found ? *found : NULL;
 }
 
 const struct sproto_protocol *
 sproto_protocol_byname(const struct sproto *sp, const char *name) {
-	int lo = 0, hi = sp->nproto - 1;
-	while (lo <= hi) {
-		int mid = (lo + hi) / 2;
-		int c = strcmp(name, sp->protoname[mid]->name);
-		if (c == 0)
-			return sp->protoname[mid];
-		if (c > 0)
-			lo = mid + 1;
-		else
-			hi = mid - 1;
-	}
-	return NULL;
+	struct sproto_protocol key = { .name = name };
+	const struct sproto_protocol *k = &key;
+	const struct sproto_protocol *const *found =
+		bsearch(&k, sp->protoname, sp->nproto, sizeof(sp->protoname[0]), cmp_protoname);
+	return found ? *found : NULL;
 }
 
 const struct sproto_protocol *
 sproto_protocol_bytag(const struct sproto *sp, int tag) {
-	int lo = 0, hi = sp->nproto - 1;
-	while (lo <= hi) {
-		int mid = (lo + hi) / 2;
-		if (sp->proto[mid].tag == tag)
-			return &sp->proto[mid];
-		if (sp->proto[mid].tag < tag)
-			lo = mid + 1;
-		else
-			hi = mid - 1;
-	}
-	return NULL;
+	struct sproto_protocol key = { .tag = tag };
+	return bsearch(&key, sp->proto, sp->nproto, sizeof(sp->proto[0]), cmp_proto);
 }
 
 int
