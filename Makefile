@@ -50,8 +50,11 @@ linux: core $(CSERVICE) $(LUACLIB) $(LUA_BIN)
 
 # cargo decides what to rebuild; the copy keeps ./skynet in step with the selected features.
 # Copy then rename, so a running ./skynet (Text file busy) does not stop the build.
-# Plug-ins built against the other Lua version must not survive a LUA= switch.
+# Plug-ins built against the other Lua version must not survive a LUA= switch, and cargo
+# reuses a cached build script run, so a switch back must force build.rs to reinstall the
+# headers of 3rd/lua.
 core:
+	@case "$$(cat 3rd/lua/VERSION 2>/dev/null)" in lua-$(LUA).*) ;; *) touch build.rs ;; esac
 	cargo build $(CARGO_FLAGS)
 	cp target/release/skynet skynet.new && mv -f skynet.new skynet
 	@if ! cmp -s 3rd/lua/VERSION .lua-version; then \

@@ -1,7 +1,8 @@
 //! Builds the embedded Lua (5.4, or 5.5 with the `lua55` feature) from the `lua-src` crate,
 //! links all of it into the executable so plug-ins resolve the Lua C API against us,
 //! installs the matching headers (internal ones too) into `3rd/lua/`, and compiles the
-//! C shim behind the variadic `skynet_error`.
+//! executable's own C: the shim behind the variadic `skynet_error` and the shared chunks,
+//! which use Lua's internal headers.
 
 use std::env;
 use std::fs;
@@ -32,19 +33,22 @@ fn main() {
 
     cc::Build::new()
         .file("src/ffi/error.c")
+        .file("src/ffi/shared_chunk.c")
         .include("include")
+        .include(&source)
         .warnings(true)
         .flag("-Werror")
         .cargo_metadata(false)
-        .compile("skynet_error_shim");
+        .compile("skynet_ffi_c");
     let out = env::var("OUT_DIR").expect("cargo sets OUT_DIR");
     println!("cargo:rustc-link-search=native={out}");
-    println!("cargo:rustc-link-lib=static:+whole-archive=skynet_error_shim");
+    println!("cargo:rustc-link-lib=static:+whole-archive=skynet_ffi_c");
 
     println!("cargo:rustc-link-lib=dylib=dl");
     println!("cargo:rustc-link-lib=dylib=m");
     println!("cargo:rustc-link-arg-bins=-Wl,--export-dynamic");
     println!("cargo:rerun-if-changed=src/ffi/error.c");
+    println!("cargo:rerun-if-changed=src/ffi/shared_chunk.c");
     println!("cargo:rerun-if-changed=include");
 }
 

@@ -7,6 +7,7 @@
  */
 
 #include "skynet.h"
+#include "skynet_shared_chunk.h"
 #include "atomic.h"
 
 #include <lua.h>
@@ -46,6 +47,9 @@ service_of(lua_State *L) {
 static void *
 service_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
 	struct snlua *s = ud;
+	if (nsize == 0 && ptr != NULL && skynet_shared_chunk_free(s->L, ptr, osize)) {
+		return NULL;	/* a dead clone's shared code: never ours */
+	}
 	/* without a block, osize is a type tag, not a size */
 	size_t old = ptr ? osize : 0;
 	size_t total = s->mem - old + nsize;
@@ -294,11 +298,10 @@ open_profile(lua_State *L) {
 }
 
 /* ---- skynet.codecache: compiled chunks shared by every snlua in the process ----
- * Stock Lua cannot share protos between states, so the cache keeps each file's
- * bytecode (with debug info, so tracebacks keep their lines) and a hit undumps it
- * instead of parsing the source again. As upstream, a cached file is not re-read
- * until clear(); mode() picks per state whether loads fill the cache (ON), only use
- * it (EXIST) or bypass it (OFF).
+ * A file is compiled once into a shared chunk (skynet_shared_chunk.h): states that load
+ * it share its code and debug information and build only their own constants. As
+ * upstream, a cached file is not re-read until clear(); mode() picks per state whether
+ * loads fill the cache (ON), only use it (EXIST) or bypass it (OFF).
  */
 
 enum { CACHE_OFF, CACHE_EXIST, CACHE_ON };
@@ -310,9 +313,8 @@ static const char cache_mode_key = 0;	/* its address keys the mode in the regist
 struct chunk {
 	struct chunk *next;
 	ATOM_INT ref;	/* one for the cache, one per load in progress */
-	size_t size;
-	char *name;
-	char code[];
+	struct skynet_shared_chunk *shared;
+	char name[];
 };
 
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -330,7 +332,7 @@ name_slot(const char *name) {
 static void
 chunk_release(struct chunk *c) {
 	if (ATOM_FDEC(&c->ref) == 1) {
-		free(c->name);
+		skynet_shared_chunk_release(c->shared);
 		free(c);
 	}
 }
@@ -350,14 +352,27 @@ chunk_acquire(const char *name) {
 	return c;
 }
 
-/* Adds c unless another service cached the same file first. */
-static void
-chunk_insert(struct chunk *c) {
-	unsigned slot = name_slot(c->name);
+/*
+ * Caches shared under name, unless another service cached the same file first; returns
+ * the cached chunk with a reference taken, or NULL (shared released) without memory.
+ */
+static struct chunk *
+chunk_insert(const char *name, struct skynet_shared_chunk *shared) {
+	size_t len = strlen(name);
+	unsigned slot = name_slot(name);
+	struct chunk *c = malloc(sizeof(*c) + len + 1);
 	struct chunk *old;
+	if (c == NULL) {
+		skynet_shared_chunk_release(shared);
+		return NULL;
+	}
+	memcpy(c->name, name, len + 1);
+	c->shared = shared;
+	ATOM_INIT(&c->ref, 2);
 	pthread_mutex_lock(&cache_lock);
 	for (old = cache_slots[slot]; old; old = old->next) {
-		if (strcmp(old->name, c->name) == 0) {
+		if (strcmp(old->name, name) == 0) {
+			ATOM_FINC(&old->ref);
 			break;
 		}
 	}
@@ -367,8 +382,11 @@ chunk_insert(struct chunk *c) {
 	}
 	pthread_mutex_unlock(&cache_lock);
 	if (old) {
-		chunk_release(c);
+		skynet_shared_chunk_release(shared);
+		free(c);
+		return old;
 	}
+	return c;
 }
 
 static int
@@ -415,61 +433,6 @@ cache_mode(lua_State *L) {
 	return 0;
 }
 
-struct dump_buffer {
-	char *data;
-	size_t size;
-	size_t cap;
-};
-
-static int
-dump_writer(lua_State *L, const void *p, size_t sz, void *ud) {
-	struct dump_buffer *b = ud;
-	(void)L;
-	if (b->size + sz > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		char *data;
-		while (cap < b->size + sz) {
-			cap *= 2;
-		}
-		data = realloc(b->data, cap);
-		if (data == NULL) {
-			return 1;
-		}
-		b->data = data;
-		b->cap = cap;
-	}
-	memcpy(b->data + b->size, p, sz);
-	b->size += sz;
-	return 0;
-}
-
-/* Caches the bytecode of the function on the top of L; a failure only skips caching. */
-static void
-cache_function(lua_State *L, const char *name) {
-	struct dump_buffer b = { NULL, 0, 0 };
-	struct chunk *c = NULL;
-	size_t len = strlen(name);
-	if (lua_dump(L, dump_writer, &b, 0) == 0) {
-		c = malloc(sizeof(*c) + b.size);
-	}
-	if (c) {
-		c->name = malloc(len + 1);
-		if (c->name == NULL) {
-			free(c);
-			c = NULL;
-		}
-	}
-	if (c) {
-		memcpy(c->name, name, len + 1);
-		memcpy(c->code, b.data, b.size);
-		c->size = b.size;
-		c->next = NULL;
-		ATOM_INIT(&c->ref, 1);
-		chunk_insert(c);
-	}
-	free(b.data);
-}
-
 /* luaL_loadfilex through the cache; same results and error messages. */
 static int
 load_cached(lua_State *L, const char *name, const char *mode) {
@@ -480,17 +443,19 @@ load_cached(lua_State *L, const char *name, const char *mode) {
 		return luaL_loadfilex(L, name, mode);
 	}
 	c = chunk_acquire(name);
-	if (c) {
-		lua_pushfstring(L, "@%s", name);
-		status = luaL_loadbufferx(L, c->code, c->size, lua_tostring(L, -1), "b");
-		lua_remove(L, -2);
-		chunk_release(c);
-		return status;
+	if (c == NULL && level == CACHE_ON) {
+		struct skynet_shared_chunk *shared;
+		status = skynet_shared_chunk_compile(L, name, mode, &shared);
+		if (status != LUA_OK) {
+			return status;
+		}
+		c = shared ? chunk_insert(name, shared) : NULL;
 	}
-	status = luaL_loadfilex(L, name, mode);
-	if (status == LUA_OK && level == CACHE_ON) {
-		cache_function(L, name);
+	if (c == NULL) {
+		return luaL_loadfilex(L, name, mode);
 	}
+	status = skynet_shared_chunk_load(L, c->shared);
+	chunk_release(c);
 	return status;
 }
 
@@ -759,7 +724,7 @@ snlua_init(struct snlua *s, struct skynet_context *ctx, const char *args) {
 
 void
 snlua_release(struct snlua *s) {
-	lua_close(s->L);
+	skynet_shared_chunk_close(s->L);
 	skynet_free(s);
 }
 

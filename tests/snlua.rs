@@ -214,3 +214,13 @@ fn code_cache() {
         lua_test("snlua_codecache", "", layout, "", LIMIT);
     }
 }
+
+/// Shared chunks behind the code cache: separate upvalues per load, error messages with
+/// variable names, debug info, line hooks, dumps, an exact memory count, smaller loads,
+/// and a chunk that outlives clear() while a service runs it.
+#[test]
+fn shared_chunks() {
+    for layout in LAYOUTS {
+        lua_test("snlua_shared", "", layout, "", LIMIT);
+    }
+}
