@@ -39,6 +39,8 @@ struct Writer<T> {
     /// Where the next handle search starts.
     next: u32,
     /// Every table ever published, the live one last; freed with the storage.
+    /// Boxed so a table keeps its address when the Vec grows: readers hold raw pointers.
+    #[allow(clippy::vec_box)]
     tables: Vec<Box<SlotTable<T>>>,
 }
 

@@ -8,6 +8,7 @@
 
 use std::ffi::c_void;
 
+#[cfg(feature = "jemalloc")]
 use crate::context;
 
 /// Writes a fixed message to stderr without allocating, then aborts.
@@ -27,6 +28,7 @@ pub fn out_of_memory(size: usize) -> ! {
 }
 
 /// The handle whose slot an allocation is charged to, or None for non-service threads.
+#[cfg(feature = "jemalloc")]
 fn accountable(handle: u32) -> Option<u32> {
     (handle != 0 && handle < context::THREAD_MONITOR).then_some(handle)
 }
@@ -61,12 +63,13 @@ mod imp {
         if owner == handle {
             return Some(slot);
         }
-        if claim && (owner == 0 || slot.allocated.load(Ordering::Relaxed) <= 0) {
-            if slot.handle.compare_exchange(owner, handle, Ordering::Relaxed, Ordering::Relaxed).is_ok() {
-                slot.allocated.store(0, Ordering::Relaxed);
-                slot.blocks.store(0, Ordering::Relaxed);
-                return Some(slot);
-            }
+        if claim
+            && (owner == 0 || slot.allocated.load(Ordering::Relaxed) <= 0)
+            && slot.handle.compare_exchange(owner, handle, Ordering::Relaxed, Ordering::Relaxed).is_ok()
+        {
+            slot.allocated.store(0, Ordering::Relaxed);
+            slot.blocks.store(0, Ordering::Relaxed);
+            return Some(slot);
         }
         None
     }

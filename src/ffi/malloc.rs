@@ -5,7 +5,7 @@ use std::ffi::{c_char, c_int, c_void};
 
 use super::core::cstr;
 use super::lua::{lua_createtable, lua_pushinteger, lua_rawseti, LuaState};
-use crate::{context, malloc};
+use crate::malloc;
 
 #[cfg(feature = "jemalloc")]
 mod interpose {
@@ -28,7 +28,7 @@ mod interpose {
     /// `realloc`: the old block is gone, as for `free`.
     #[no_mangle]
     pub unsafe extern "C" fn realloc(ptr: *mut c_void, size: usize) -> *mut c_void {
-        context::payload_released(ptr);
+        crate::context::payload_released(ptr);
         // SAFETY: `ptr` came from this allocator (the C contract).
         unsafe { malloc::resize(ptr, size) }
     }
@@ -37,7 +37,7 @@ mod interpose {
     /// `context::payload_released`.
     #[no_mangle]
     pub unsafe extern "C" fn free(ptr: *mut c_void) {
-        context::payload_released(ptr);
+        crate::context::payload_released(ptr);
         // SAFETY: `ptr` came from this allocator (the C contract).
         unsafe { malloc::dealloc(ptr) }
     }
@@ -66,7 +66,7 @@ mod interpose {
     /// `posix_memalign`.
     #[no_mangle]
     pub unsafe extern "C" fn posix_memalign(out: *mut *mut c_void, align: usize, size: usize) -> c_int {
-        if !valid_alignment(align) || align % std::mem::size_of::<usize>() != 0 {
+        if !valid_alignment(align) || !align.is_multiple_of(std::mem::size_of::<usize>()) {
             return libc::EINVAL;
         }
         // SAFETY: alignment checked; `out` is the caller's out-pointer.
