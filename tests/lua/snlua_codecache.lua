@@ -9,9 +9,7 @@ local T = require "testcase" (NAME)
 local path = os.tmpname()
 
 local function write(body)
-	local f = assert(io.open(path, "w"))
-	f:write(body)
-	f:close()
+	T.write_file(path, body)
 end
 
 local function value()

@@ -43,9 +43,7 @@ end
 local path = os.tmpname()
 
 local function write(body)
-	local f = assert(io.open(path, "w"))
-	f:write(body)
-	f:close()
+	T.write_file(path, body)
 end
 
 local function load_module()

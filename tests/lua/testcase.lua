@@ -85,6 +85,13 @@ return function(name)
 		return table.concat(parts, " ")
 	end
 
+	-- Replaces the file at path with body.
+	function T.write_file(path, body)
+		local f = assert(io.open(path, "w"))
+		f:write(body)
+		f:close()
+	end
+
 	-- Polls cond() once a tick until it holds (true) or many ticks passed (false): for
 	-- states that no event announces. The bound only guards against hangs.
 	function T.eventually(cond)
