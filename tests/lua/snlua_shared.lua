@@ -139,11 +139,20 @@ skynet.start(function()
 	skynet.kill(child)
 	codecache.clear()
 
-	-- Many services share one chunk and exit; a late one still loads it.
-	local children = {}
+	-- Many services, booting at once, race to compile the chunk, share it and exit; a
+	-- late one still loads it.
+	local children, left = {}, 20
+	local all_up = coroutine.running()
 	for i = 1, 20 do
-		children[i] = skynet.newservice(NAME, "child", path)
+		skynet.fork(function()
+			children[i] = skynet.newservice(NAME, "child", path)
+			left = left - 1
+			if left == 0 then
+				skynet.wakeup(all_up)
+			end
+		end)
 	end
+	skynet.wait(all_up)
 	for i = 1, 20 do
 		T.same(select(3, skynet.call(children[i], "lua", "where")), "two", "child " .. i)
 		skynet.kill(children[i])
