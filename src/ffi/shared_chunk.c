@@ -2,9 +2,9 @@
  * Shared chunks: a Lua file compiled once, whose read-only parts every state runs in place.
  *
  * Stock Lua cannot hand one prototype to two states: constants must be strings of the
- * state that runs them, since short strings compare by address. So each state clones the
- * prototype tree once per chunk (headers, constants, nested lists) and the clones point
- * at the chunk's code, line information and local/upvalue descriptions, which are copied
+ * state that runs them, since short strings compare by address. So each load clones the
+ * prototype tree (headers, constants, nested lists) into the loading state, and the clones
+ * point at the chunk's code, line information and local/upvalue descriptions, which are copied
  * into a process-wide arena and never written again.
  *
  * Invariants:
