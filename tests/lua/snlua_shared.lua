@@ -40,7 +40,8 @@ if mode == "child" then
 	return
 end
 
-local path = os.tmpname()
+-- A name past 40 bytes makes the chunk's source a long string, which clones share too.
+local path = os.tmpname() .. "_shared_chunk_long_source.lua"
 
 local function write(body)
 	T.write_file(path, body)
@@ -161,5 +162,6 @@ skynet.start(function()
 	T.same(select(3, skynet.call(late, "lua", "where")), "two", "a service started after the others exited")
 
 	os.remove(path)
+	os.remove((path:gsub("_shared_chunk_long_source%.lua$", "")))
 	T.finish()
 end)
